@@ -1,0 +1,91 @@
+"""Experiment configs: ml_collections ConfigDicts built from (model, dataset, preset).
+
+`get_config("ddim", "mnist", "cpu")` starts from the shared training fields
+below, then the model's family fills in its own section and network for the
+preset (`cpu`: minutes on a 2-core laptop; `full`: an accelerator run) and for
+the kind of data (images or 2-D points). Any field can then be overridden from
+the command line in ml_collections' syntax: `--config.optim.learning_rate=1e-3`.
+"""
+
+import ast
+from typing import Any, Iterable
+
+import ml_collections
+
+from jaxgen import data
+from jaxgen.errors import UsageError
+from jaxgen.families import MODELS
+
+PRESETS = ("cpu", "full")
+# Fields that may change when a run resumes (they do not change the model).
+RESUMABLE_FIELDS = ("num_steps", "log_every", "checkpoint_every", "sample_every",
+                    "num_samples", "keep_checkpoints")
+
+
+def base_config() -> ml_collections.ConfigDict:
+  """Fields every family shares."""
+  config = ml_collections.ConfigDict()
+  config.model = "ddim"
+  config.dataset = "mnist"
+  config.preset = "cpu"
+  config.seed = 0
+  config.batch_size = 128
+  config.num_steps = 10_000
+  config.log_every = 50
+  config.checkpoint_every = 1000
+  config.sample_every = 1000
+  config.num_samples = 64          # images per sample grid (points: per scatter)
+  config.keep_checkpoints = 2
+  config.ema_decay = 0.999         # 0 turns EMA off
+  config.conditional = False       # class-conditional model (labels in, guidance out)
+  config.optim = ml_collections.ConfigDict(dict(
+      learning_rate=2e-4, warmup_steps=500, b1=0.9, b2=0.999, weight_decay=0.0,
+      grad_clip=1.0))
+  return config
+
+
+def get_config(model: str, dataset: str, preset: str) -> ml_collections.ConfigDict:
+  """The resolved config for a model on a dataset at a preset."""
+  entry = MODELS.get(model)
+  if dataset not in data.names():
+    raise UsageError(f"unknown dataset {dataset!r}; choose one of: "
+                     f"{', '.join(data.names())}")
+  if preset not in PRESETS:
+    raise UsageError(f"unknown preset {preset!r}; choose one of: {', '.join(PRESETS)}")
+  config = base_config()
+  config.model, config.dataset, config.preset = model, dataset, preset
+  entry.configure(config, preset, data.is_image_dataset(dataset))
+  return config
+
+
+def apply_overrides(config: ml_collections.ConfigDict,
+                    overrides: Iterable[str]) -> ml_collections.ConfigDict:
+  """Applies `path.to.field=value` strings (values parsed as Python literals,
+  else kept as strings), keeping each field's type."""
+  for override in overrides:
+    path, sep, text = override.partition("=")
+    if not sep:
+      raise UsageError(f"config override {override!r} needs a value: "
+                       f"--config.{path}=VALUE")
+    *parents, field = path.split(".")
+    node = config
+    for i, name in enumerate(parents + [field]):
+      if not isinstance(node, ml_collections.ConfigDict) or name not in node:
+        where = ".".join(parents[:i]) or "the config"
+        choices = ", ".join(sorted(node.keys())) if isinstance(
+            node, ml_collections.ConfigDict) else "(none)"
+        raise UsageError(f"unknown config field {path!r}; fields of {where}: {choices}")
+      if name != field:
+        node = node[name]
+    try:
+      node[field] = _parse_value(text)
+    except (TypeError, ValueError) as error:
+      raise UsageError(f"bad value for config field {path!r}: {error}") from None
+  return config
+
+
+def _parse_value(text: str) -> Any:
+  try:
+    return ast.literal_eval(text)
+  except (ValueError, SyntaxError):
+    return text

@@ -1,0 +1,4 @@
+"""Model families. Importing this package registers every `--model` name."""
+
+from jaxgen.families.family import MODELS, DataSpec, Family, ModelEntry
+from jaxgen.families.diffusion import family as _diffusion  # registers ddpm, ddim

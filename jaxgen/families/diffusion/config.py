@@ -1,0 +1,50 @@
+"""Diffusion defaults for each preset and kind of data."""
+
+import ml_collections
+
+
+def configure(config: ml_collections.ConfigDict, preset: str, is_image: bool,
+              sampler: str) -> None:
+  """Fills config.diffusion and config.net; ddpm and ddim differ only in `sampler`."""
+  config.diffusion = ml_collections.ConfigDict(dict(
+      schedule="linear",      # linear | cosine
+      timesteps=1000,
+      target="eps",           # eps | x0 | v
+      sampler=sampler,        # ddpm | ddim
+      sample_steps=50,        # ddim only; ddpm always runs all timesteps
+      eta=0.0,                # ddim only, in [0, 1]
+      guidance_scale=1.0,     # classifier-free guidance w; 1 = plain conditional
+      label_dropout=0.1,      # conditional training: P(label -> null label)
+  ))
+  if sampler == "ddpm":
+    config.diffusion.sample_steps = config.diffusion.timesteps
+    config.diffusion.eta = 1.0
+  if is_image:
+    _image_defaults(config, preset)
+  else:
+    _point_defaults(config, preset)
+
+
+def _image_defaults(config: ml_collections.ConfigDict, preset: str) -> None:
+  if preset == "cpu":
+    config.net = ml_collections.ConfigDict(dict(
+        channels=32, channel_mults=(1, 2, 2), num_res_blocks=1,
+        attention_resolutions=(7,), dropout=0.0, num_groups=8))
+    config.update(dict(batch_size=64, num_steps=2000, log_every=20,
+                       checkpoint_every=500, sample_every=500, ema_decay=0.995))
+    config.optim.update(dict(learning_rate=1e-3, warmup_steps=100))
+  else:
+    config.net = ml_collections.ConfigDict(dict(
+        channels=64, channel_mults=(1, 2, 2), num_res_blocks=2,
+        attention_resolutions=(7,), dropout=0.1, num_groups=32))
+    config.update(dict(batch_size=128, num_steps=100_000, log_every=100,
+                       checkpoint_every=5000, sample_every=10_000, ema_decay=0.9999))
+    config.optim.update(dict(learning_rate=2e-4, warmup_steps=1000))
+
+
+def _point_defaults(config: ml_collections.ConfigDict, preset: str) -> None:
+  config.net = ml_collections.ConfigDict(dict(hidden=256, depth=3))
+  config.update(dict(batch_size=512, num_samples=2000, ema_decay=0.995,
+                     num_steps=3000 if preset == "cpu" else 20_000,
+                     log_every=50, checkpoint_every=1000, sample_every=1000))
+  config.optim.update(dict(learning_rate=1e-3, warmup_steps=100))

@@ -1,0 +1,146 @@
+"""Diffusion (DDPM/DDIM) as a family: eps/x0/v regression on q(x_t | x_0)."""
+
+import functools
+import pathlib
+from typing import Any, Optional, Tuple
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+
+from jaxgen import plotting
+from jaxgen.families.diffusion import config as diffusion_config
+from jaxgen.families.diffusion.objectives import OBJECTIVES
+from jaxgen.families.diffusion.samplers import SAMPLERS
+from jaxgen.families.diffusion.schedules import SCHEDULES, q_sample
+from jaxgen.families.family import MODELS, DataSpec, Family, ModelEntry
+from jaxgen.nn.mlp import MLPDenoiser
+from jaxgen.nn.unet import UNet
+from jaxgen.training.optim import make_optimizer
+from jaxgen.training.state import TrainState, gradient_step
+
+
+class DiffusionFamily(Family):
+  """Networks: a UNet for images, an MLP for 2-D points. With
+  `config.conditional`, labels are dropped to the null label with probability
+  `label_dropout` in training, enabling classifier-free guidance at sampling."""
+
+  def __init__(self, config: ml_collections.ConfigDict, spec: DataSpec):
+    super().__init__(config, spec)
+    options = config.diffusion
+    self.schedule = SCHEDULES.get(options.schedule)(options.timesteps)
+    self.objective = OBJECTIVES.get(options.target)
+    SAMPLERS.get(options.sampler)
+    self.num_classes = spec.num_classes if config.conditional else 0
+    self.network = self._network(config.net)
+    self.optimizer = make_optimizer(config.optim)
+
+  def _network(self, net: ml_collections.ConfigDict):
+    if self.spec.is_image:
+      return UNet(channels=net.channels, channel_mults=tuple(net.channel_mults),
+                  num_res_blocks=net.num_res_blocks,
+                  attention_resolutions=tuple(net.attention_resolutions),
+                  dropout=net.dropout, num_groups=net.num_groups,
+                  num_classes=self.num_classes)
+    return MLPDenoiser(hidden=net.hidden, depth=net.depth, num_classes=self.num_classes)
+
+  def init_state(self, rng: jax.Array) -> TrainState:
+    param_rng, state_rng = jax.random.split(rng)
+    x = jnp.zeros((1,) + self.spec.shape, jnp.float32)
+    labels = jnp.zeros((1,), jnp.int32) if self.num_classes else None
+    params = self.network.init(param_rng, x, jnp.zeros((1,)), labels,
+                               train=False)["params"]
+    return TrainState.create(params, self.optimizer.init(params), state_rng)
+
+  def loss(self, params: Any, batch: dict, rng: jax.Array):
+    """Mean squared error of the objective's target; batch["x"]: [B, *shape]."""
+    x0 = batch["x"]
+    t_rng, noise_rng, label_rng, dropout_rng = jax.random.split(rng, 4)
+    t = jax.random.randint(t_rng, (x0.shape[0],), 0, self.schedule.num_timesteps)
+    noise = jax.random.normal(noise_rng, x0.shape)
+    x_t = q_sample(self.schedule, x0, t, noise)
+    labels = None
+    if self.num_classes:
+      drop = jax.random.bernoulli(label_rng, self.config.diffusion.label_dropout,
+                                  batch["labels"].shape)
+      labels = jnp.where(drop, self.num_classes, batch["labels"])
+    prediction = self.network.apply({"params": params}, x_t, t.astype(jnp.float32),
+                                    labels, train=True, rngs={"dropout": dropout_rng})
+    a_t, s_t = self._scales(t, x0)
+    target = self.objective.target(x0, noise, a_t, s_t)
+    return jnp.mean((prediction - target) ** 2), {}
+
+  def train_step(self, state: TrainState, batch: dict, rng: jax.Array):
+    params, opt_state, metrics = gradient_step(
+        self.loss, self.optimizer, state.params, state.opt_state, batch, rng)
+    return state.replace(params=params, opt_state=opt_state), metrics
+
+  def _scales(self, t: jnp.ndarray, like: jnp.ndarray) -> Tuple[jnp.ndarray, jnp.ndarray]:
+    """a_t = sqrt(alpha_bar_t), s_t = sqrt(1 - alpha_bar_t), shaped [B, 1, ...]."""
+    alpha_bar = self.schedule.alphas_cumprod[t].reshape((-1,) + (1,) * (like.ndim - 1))
+    return jnp.sqrt(alpha_bar), jnp.sqrt(1.0 - alpha_bar)
+
+  def denoiser(self, params: Any, labels: Optional[jnp.ndarray], guidance_scale: float):
+    """denoise_fn(x_t, t) -> (x0_hat, eps_hat) for the samplers.
+
+    Classifier-free guidance (Ho & Salimans 2022) in our convention:
+    pred = pred_null + w (pred_label - pred_null), so w = 1 is the plain
+    conditional model and w = 0 the unconditional one. Unconditional models
+    (or labels=None) use one network call.
+    """
+    def predict(x, t, y):
+      return self.network.apply({"params": params}, x, t.astype(jnp.float32), y,
+                                train=False)
+
+    def denoise_fn(x, t):
+      if self.num_classes and labels is not None:
+        null = jnp.full_like(labels, self.num_classes)
+        both = predict(jnp.concatenate([x, x]), jnp.concatenate([t, t]),
+                       jnp.concatenate([labels, null]))
+        with_label, without = jnp.split(both, 2)
+        prediction = without + guidance_scale * (with_label - without)
+      else:
+        prediction = predict(x, t, None)
+      return self.objective.to_x0_eps(prediction, x, *self._scales(t, x))
+    return denoise_fn
+
+  def sample_with_trajectory(self, params: Any, rng: jax.Array, num: int,
+                             labels: Optional[jnp.ndarray] = None, *,
+                             sampler: Optional[str] = None, steps: Optional[int] = None,
+                             eta: Optional[float] = None,
+                             guidance_scale: Optional[float] = None,
+                             keep_trajectory: bool = False):
+    """Returns (x0 [num, *shape], trajectory [steps, num, *shape] or None).
+    Options left as None come from config.diffusion."""
+    options = self.config.diffusion
+    sampler = sampler or options.sampler
+    if sampler == "ddpm":
+      steps, eta = None, 1.0
+    else:
+      steps = options.sample_steps if steps is None else steps
+      eta = options.eta if eta is None else eta
+    guidance_scale = options.guidance_scale if guidance_scale is None else guidance_scale
+    noise_rng, x_T_rng = jax.random.split(rng)
+    x_T = jax.random.normal(x_T_rng, (num,) + self.spec.shape)
+    return SAMPLERS.get(sampler)(
+        self.denoiser(params, labels, guidance_scale), self.schedule, x_T, noise_rng,
+        steps=steps, eta=eta, clip=self.spec.is_image, keep_trajectory=keep_trajectory)
+
+  def sample(self, params, rng, num, labels=None, **options):
+    return self.sample_with_trajectory(params, rng, num, labels, **options)[0]
+
+  def write_figures(self, params: Any, rng: jax.Array, outdir: pathlib.Path) -> None:
+    """denoising_trajectory.png: rows = samples, columns = timesteps."""
+    num = 8 if self.spec.is_image else 2000
+    labels = (jnp.arange(num) % self.num_classes) if self.num_classes else None
+    sample_fn = jax.jit(functools.partial(self.sample_with_trajectory, num=num,
+                                          keep_trajectory=True))
+    _, trajectory = sample_fn(params, rng, labels=labels)
+    plotting.save_trajectory(jax.device_get(trajectory),
+                             outdir / "denoising_trajectory.png", self.config.dataset)
+
+
+for _sampler in ("ddpm", "ddim"):
+  MODELS.register(_sampler)(ModelEntry(
+      family=DiffusionFamily,
+      configure=functools.partial(diffusion_config.configure, sampler=_sampler)))

@@ -1,0 +1,103 @@
+"""Reverse-process samplers, each compiled whole as one `lax.scan`.
+
+A sampler takes `denoise_fn(x_t, t) -> (x0_hat, eps_hat)` (x_t: [B, ...] float32,
+t: int32 [B]), the starting noise x_T ~ N(0, I) and a key for the noise it adds
+on the way, and returns x_0: [B, ...] float32, plus, when `keep_trajectory`,
+the states x_t after every step: [num_steps, B, ...] (else None).
+"""
+
+from typing import Callable, Optional, Tuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxgen.families.diffusion.schedules import Schedule
+from jaxgen.errors import UsageError
+from jaxgen.registry import Registry
+
+Array = jnp.ndarray
+DenoiseFn = Callable[[Array, Array], Tuple[Array, Array]]
+
+SAMPLERS = Registry("sampler")
+
+
+def _clipped(denoise_fn: DenoiseFn, x: Array, t: int, alpha_bar: Array,
+             clip: bool) -> Tuple[Array, Array]:
+  """Predicts (x0_hat, eps_hat) at a scalar timestep t; clipping x0_hat to
+  [-1, 1] (images) and recomputing eps_hat so the two stay consistent."""
+  x0, eps = denoise_fn(x, jnp.full((x.shape[0],), t, jnp.int32))
+  if clip:
+    x0 = jnp.clip(x0, -1.0, 1.0)
+    eps = (x - jnp.sqrt(alpha_bar) * x0) / jnp.sqrt(1.0 - alpha_bar)
+  return x0, eps
+
+
+@SAMPLERS.register("ddpm")
+def ddpm_sample(denoise_fn: DenoiseFn, schedule: Schedule, x_T: Array,
+                rng: jax.Array, *, steps: Optional[int] = None,
+                eta: float = 1.0, clip: bool = True,
+                keep_trajectory: bool = False):
+  """Ancestral sampling (Ho et al. 2020, Alg. 2) over all T steps.
+
+  x_{t-1} = mean of q(x_{t-1} | x_t, x0_hat) + sqrt(posterior variance) z.
+  `steps` and `eta` belong to DDIM; DDPM accepts only their defaults.
+  """
+  if steps not in (None, schedule.num_timesteps) or eta != 1.0:
+    raise UsageError("ddpm runs all T steps with eta=1; use the ddim sampler "
+                     "to choose steps or eta")
+  alphas = 1.0 - schedule.betas
+  abar, abar_prev = schedule.alphas_cumprod, schedule.alphas_cumprod_prev
+  coef_x0 = jnp.sqrt(abar_prev) * schedule.betas / (1.0 - abar)
+  coef_xt = jnp.sqrt(alphas) * (1.0 - abar_prev) / (1.0 - abar)
+
+  def step(x, t):
+    x0, _ = _clipped(denoise_fn, x, t, abar[t], clip)
+    mean = coef_x0[t] * x0 + coef_xt[t] * x
+    z = jax.random.normal(jax.random.fold_in(rng, t), x.shape)
+    x = mean + jnp.where(t > 0, jnp.sqrt(schedule.posterior_variance[t]), 0.0) * z
+    return x, (x if keep_trajectory else None)
+
+  timesteps = jnp.arange(schedule.num_timesteps - 1, -1, -1)
+  return jax.lax.scan(step, x_T, timesteps)
+
+
+def ddim_timesteps(num_timesteps: int, steps: int) -> np.ndarray:
+  """S timesteps evenly spread over [0, T-1], descending; S = T gives all of them."""
+  if not 1 <= steps <= num_timesteps:
+    raise UsageError(f"ddim steps must be in [1, {num_timesteps}], got {steps}")
+  return np.round(np.linspace(num_timesteps - 1, 0, steps)).astype(np.int32)
+
+
+@SAMPLERS.register("ddim")
+def ddim_sample(denoise_fn: DenoiseFn, schedule: Schedule, x_T: Array,
+                rng: jax.Array, *, steps: Optional[int] = 50,
+                eta: float = 0.0, clip: bool = True,
+                keep_trajectory: bool = False):
+  """DDIM (Song et al. 2021, Eq. 12) with S steps and eta in [0, 1].
+
+  x_prev = sqrt(abar_prev) x0_hat + sqrt(1 - abar_prev - sigma^2) eps_hat + sigma z,
+  sigma = eta sqrt((1 - abar_prev)/(1 - abar_t)) sqrt(1 - abar_t/abar_prev).
+  eta = 0 is deterministic given x_T; eta = 1 with S = T is DDPM's posterior noise.
+  """
+  if not 0.0 <= eta <= 1.0:
+    raise UsageError(f"ddim eta must be in [0, 1], got {eta}")
+  steps = schedule.num_timesteps if steps is None else steps
+  timesteps = ddim_timesteps(schedule.num_timesteps, steps)
+  prev_timesteps = np.append(timesteps[1:], -1)
+  abar = schedule.alphas_cumprod
+
+  def step(x, ts):
+    t, t_prev = ts
+    abar_t = abar[t]
+    abar_prev = jnp.where(t_prev >= 0, abar[jnp.maximum(t_prev, 0)], 1.0)
+    x0, eps = _clipped(denoise_fn, x, t, abar_t, clip)
+    sigma = eta * jnp.sqrt((1.0 - abar_prev) / (1.0 - abar_t)
+                           * (1.0 - abar_t / abar_prev))
+    z = jax.random.normal(jax.random.fold_in(rng, t), x.shape)
+    x = (jnp.sqrt(abar_prev) * x0
+         + jnp.sqrt(jnp.maximum(1.0 - abar_prev - sigma**2, 0.0)) * eps
+         + sigma * z)
+    return x, (x if keep_trajectory else None)
+
+  return jax.lax.scan(step, x_T, (jnp.asarray(timesteps), jnp.asarray(prev_timesteps)))

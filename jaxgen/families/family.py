@@ -1,0 +1,71 @@
+"""What a model family gives the shared loop, and the registry of model names.
+
+A family is a small object of pure functions over explicit params pytrees
+(google-research/vdm's idea): it builds its networks from the config, creates a
+`TrainState`, makes one `train_step` and draws samples. It never owns a loop:
+sharding, jit, EMA, checkpoints, metrics and plots live in `jaxgen.training`.
+"""
+
+import abc
+import dataclasses
+import pathlib
+from typing import Any, Callable, Dict, Optional, Tuple
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+
+from jaxgen.registry import Registry
+from jaxgen.training.state import TrainState
+
+Batch = Dict[str, jnp.ndarray]
+Metrics = Dict[str, jnp.ndarray]
+
+
+@dataclasses.dataclass(frozen=True)
+class DataSpec:
+  """What a family needs to know of its data: one example's shape, e.g.
+  (28, 28, 1) for images or (2,) for points, and the number of classes."""
+  shape: Tuple[int, ...]
+  num_classes: int
+
+  @property
+  def is_image(self) -> bool:
+    return len(self.shape) == 3
+
+
+class Family(abc.ABC):
+  """Model family interface. Batches are dicts: "x" float32 [B, *shape] (images
+  in [-1, 1], points as they are) and "labels" int32 [B]."""
+
+  def __init__(self, config: ml_collections.ConfigDict, spec: DataSpec):
+    self.config = config
+    self.spec = spec
+
+  @abc.abstractmethod
+  def init_state(self, rng: jax.Array) -> TrainState:
+    """Fresh params and optimizer state; rng also seeds the state's base key."""
+
+  @abc.abstractmethod
+  def train_step(self, state: TrainState, batch: Batch,
+                 rng: jax.Array) -> Tuple[TrainState, Metrics]:
+    """One update of params/opt_state (the loop handles step, EMA and rng)."""
+
+  @abc.abstractmethod
+  def sample(self, params: Any, rng: jax.Array, num: int,
+             labels: Optional[jnp.ndarray] = None, **options) -> jnp.ndarray:
+    """num samples: float32 [num, *shape] in the data's range."""
+
+  def write_figures(self, params: Any, rng: jax.Array, outdir: pathlib.Path) -> None:
+    """Family-specific pictures at the end of training (default: none)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelEntry:
+  """A `--model` name: the family class and how it fills in the config."""
+  family: Callable[[ml_collections.ConfigDict, DataSpec], Family]
+  # configure(config, preset, is_image) fills in defaults for this model.
+  configure: Callable[[ml_collections.ConfigDict, str, bool], None]
+
+
+MODELS: Registry[ModelEntry] = Registry("model")

@@ -1,0 +1,128 @@
+"""Pictures of a run: sample grids, 2-D scatters, trajectories, loss curves.
+
+Images come in as float32 in [-1, 1] ([N, H, W, C]) or uint8 in [0, 255].
+"""
+
+import json
+import math
+import pathlib
+from typing import Optional
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; no display on servers and CI
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from jaxgen.data.mixtures import get_mixture  # noqa: E402
+
+
+def to_uint8(images: np.ndarray) -> np.ndarray:
+  """float32 in [-1, 1] -> uint8 in [0, 255]; uint8 passes through."""
+  if images.dtype == np.uint8:
+    return images
+  return np.clip(np.round((np.asarray(images) + 1.0) * 127.5), 0, 255).astype(np.uint8)
+
+
+def image_grid(images: np.ndarray, ncols: Optional[int] = None, pad: int = 2) -> np.ndarray:
+  """[N, H, W, C] -> one uint8 [rows*(H+pad)+pad, cols*(W+pad)+pad, C] mosaic."""
+  images = to_uint8(images)
+  n, h, w, c = images.shape
+  ncols = ncols or math.ceil(math.sqrt(n))
+  nrows = math.ceil(n / ncols)
+  grid = np.full((nrows * (h + pad) + pad, ncols * (w + pad) + pad, c), 255, np.uint8)
+  for i, image in enumerate(images):
+    r, col = divmod(i, ncols)
+    top, left = pad + r * (h + pad), pad + col * (w + pad)
+    grid[top:top + h, left:left + w] = image
+  return grid
+
+
+def save_image_grid(images: np.ndarray, path: pathlib.Path,
+                    ncols: Optional[int] = None) -> None:
+  grid = image_grid(images, ncols)
+  path = pathlib.Path(path)
+  path.parent.mkdir(parents=True, exist_ok=True)
+  plt.imsave(path, grid[..., 0] if grid.shape[-1] == 1 else grid,
+             cmap="gray", vmin=0, vmax=255)
+
+
+def save_points(points: np.ndarray, path: pathlib.Path, dataset: str) -> None:
+  """Scatter of [N, 2] points over the true density of `dataset` (a mixture)."""
+  fig, ax = plt.subplots(figsize=(5, 5))
+  _scatter(ax, points, dataset)
+  _save(fig, path)
+
+
+def _scatter(ax, points: np.ndarray, dataset: str) -> None:
+  mixture = get_mixture(dataset)
+  extent = float(np.abs(mixture.means).max()) * 1.5
+  grid = np.linspace(-extent, extent, 200)
+  xx, yy = np.meshgrid(grid, grid)
+  density = np.exp(mixture.log_density(np.stack([xx.ravel(), yy.ravel()], -1)))
+  ax.contourf(xx, yy, density.reshape(xx.shape), levels=20, cmap="Blues")
+  ax.scatter(points[:, 0], points[:, 1], s=2, c="tab:red", alpha=0.5)
+  ax.set_xlim(-extent, extent)
+  ax.set_ylim(-extent, extent)
+  ax.set_aspect("equal")
+
+
+def save_samples(samples: np.ndarray, path: pathlib.Path, dataset: str,
+                 ncols: Optional[int] = None) -> None:
+  """A grid for images [N, H, W, C], a scatter for points [N, 2]."""
+  if samples.ndim == 4:
+    save_image_grid(samples, path, ncols)
+  else:
+    save_points(samples, path, dataset)
+
+
+def save_trajectory(trajectory: np.ndarray, path: pathlib.Path, dataset: str = "",
+                    num_columns: int = 10) -> None:
+  """trajectory: [S, B, ...] states x_t, noisiest first. Images: rows = samples,
+  columns = timesteps; points: one scatter per timestep."""
+  steps = trajectory.shape[0]
+  picks = np.unique(np.round(np.linspace(0, steps - 1, min(num_columns, steps))).astype(int))
+  if trajectory.ndim == 5:
+    frames = np.clip(trajectory[picks], -1.0, 1.0)        # [cols, B, H, W, C]
+    rows = np.swapaxes(frames, 0, 1)                        # [B, cols, H, W, C]
+    save_image_grid(rows.reshape((-1,) + rows.shape[2:]), path, ncols=len(picks))
+    return
+  fig, axes = plt.subplots(1, len(picks), figsize=(2.5 * len(picks), 2.5))
+  for ax, pick in zip(np.atleast_1d(axes), picks):
+    _scatter(ax, trajectory[pick], dataset)
+    ax.set_title(f"step {pick + 1}/{steps}", fontsize=8)
+    ax.set_xticks([])
+    ax.set_yticks([])
+  _save(fig, path)
+
+
+def save_loss_curves(metrics_path: pathlib.Path, path: pathlib.Path) -> None:
+  """One panel per training metric in metrics.jsonl, against step."""
+  records = [json.loads(line) for line in pathlib.Path(metrics_path).read_text().splitlines()]
+  series = {}
+  for record in records:
+    if "loss" not in record:
+      continue
+    for key, value in record.items():
+      if key not in ("step", "steps/s") and isinstance(value, (int, float)):
+        series.setdefault(key, ([], []))
+        series[key][0].append(record["step"])
+        series[key][1].append(value)
+  if not series:
+    return
+  fig, axes = plt.subplots(1, len(series), figsize=(4 * len(series), 3), squeeze=False)
+  for ax, (key, (steps, values)) in zip(axes[0], sorted(series.items())):
+    ax.plot(steps, values)
+    ax.set_title(key)
+    ax.set_xlabel("step")
+    if key == "loss" and min(values) > 0:
+      ax.set_yscale("log")
+  _save(fig, path)
+
+
+def _save(fig, path: pathlib.Path) -> None:
+  path = pathlib.Path(path)
+  path.parent.mkdir(parents=True, exist_ok=True)
+  fig.tight_layout()
+  fig.savefig(path, dpi=100)
+  plt.close(fig)

@@ -1,0 +1,35 @@
+"""One way to print and store the numbers a user compares (FID, steps/s, images/s)."""
+
+import json
+import math
+import pathlib
+from typing import Any, Mapping
+
+# Digits after the point for each kind of number; anything else gets 4
+# significant digits.
+_DECIMALS = {"fid": 2, "kid": 5, "steps/s": 2, "images/s": 1, "examples/s": 1,
+             "seconds": 1}
+
+
+def format_value(name: str, value: Any) -> str:
+  """`format_value("fid", 3.14159) == "3.14"`; ints print as ints."""
+  if isinstance(value, (int, str)) or value is None:
+    return str(value)
+  value = float(value)
+  if not math.isfinite(value):
+    return str(value)
+  if name in _DECIMALS:
+    return f"{value:.{_DECIMALS[name]}f}"
+  return f"{value:.4g}"
+
+
+def format_metrics(metrics: Mapping[str, Any]) -> str:
+  """`{"fid": 3.1, "images/s": 120.0}` -> `"fid 3.10 | images/s 120.0"`."""
+  return " | ".join(f"{k} {format_value(k, v)}" for k, v in metrics.items())
+
+
+def write_json(path: pathlib.Path, record: Mapping[str, Any]) -> None:
+  """Writes `record` as indented JSON (the machine-readable twin of a table)."""
+  path = pathlib.Path(path)
+  path.parent.mkdir(parents=True, exist_ok=True)
+  path.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")

@@ -1,0 +1,56 @@
+"""Orbax checkpoints of the TrainState: save, resume, and never keep a broken one.
+
+Orbax writes each step into a temporary folder and renames it when complete,
+so an interrupted save never replaces a good checkpoint; on top of that we
+refuse to save a state whose params are not finite.
+"""
+
+import pathlib
+from typing import Optional
+
+import jax
+import jax.numpy as jnp
+import orbax.checkpoint as ocp
+
+from jaxgen.training.state import TrainState
+
+
+def all_finite(tree) -> bool:
+  """True when every float leaf of `tree` is finite (one device->host sync)."""
+  leaves = [jnp.all(jnp.isfinite(x)) for x in jax.tree_util.tree_leaves(tree)
+            if jnp.issubdtype(x.dtype, jnp.floating)]
+  return bool(jnp.all(jnp.stack(leaves))) if leaves else True
+
+
+class Checkpointer:
+  """Keeps the newest `max_to_keep` checkpoints under `directory`."""
+
+  def __init__(self, directory: pathlib.Path, max_to_keep: int = 2):
+    self._manager = ocp.CheckpointManager(
+        pathlib.Path(directory).absolute(),
+        options=ocp.CheckpointManagerOptions(max_to_keep=max_to_keep, create=True,
+                                             enable_async_checkpointing=False))
+
+  def latest_step(self) -> Optional[int]:
+    return self._manager.latest_step()
+
+  def restore(self, like: TrainState) -> TrainState:
+    """The latest checkpoint, with the shardings and dtypes of `like`."""
+    abstract = jax.tree_util.tree_map(ocp.utils.to_shape_dtype_struct, like)
+    return self._manager.restore(self._manager.latest_step(),
+                                 args=ocp.args.StandardRestore(abstract))
+
+  def save(self, state: TrainState) -> bool:
+    """Saves `state` unless it is already saved; False (and nothing written)
+    when its params are not finite."""
+    step = int(state.step)
+    if step == self._manager.latest_step():
+      return True
+    if not all_finite(state.params):
+      return False
+    self._manager.save(step, args=ocp.args.StandardSave(state))
+    self._manager.wait_until_finished()
+    return True
+
+  def close(self) -> None:
+    self._manager.close()

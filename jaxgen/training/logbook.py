@@ -1,0 +1,60 @@
+"""The one place training output goes: metrics.jsonl and the progress line."""
+
+import json
+import pathlib
+import sys
+from typing import Any, Dict, Mapping
+
+from jaxgen import report
+
+
+class Logbook:
+  """Appends records to `metrics.jsonl` and shows progress on stderr.
+
+  On a terminal the progress is one redrawn line (bar, loss, steps/s, ETA);
+  otherwise (CI, log files) a plain line per record.
+  """
+
+  def __init__(self, workdir: pathlib.Path, total_steps: int):
+    self.path = pathlib.Path(workdir) / "metrics.jsonl"
+    self.total_steps = total_steps
+    self._interactive = sys.stderr.isatty()
+    self._mid_line = False  # a redrawn progress line is on screen
+
+  def write(self, record: Mapping[str, Any]) -> None:
+    """One JSON object per line; numbers as plain floats/ints."""
+    with self.path.open("a") as f:
+      f.write(json.dumps({k: _plain(v) for k, v in record.items()}) + "\n")
+
+  def progress(self, step: int, metrics: Mapping[str, Any], steps_per_second: float) -> None:
+    remaining = (self.total_steps - step) / max(steps_per_second, 1e-9)
+    width = 24
+    done = int(width * step / max(self.total_steps, 1))
+    shown: Dict[str, Any] = {"loss": metrics.get("loss"), "steps/s": steps_per_second}
+    line = (f"[{'#' * done}{'.' * (width - done)}] {step}/{self.total_steps} | "
+            f"{report.format_metrics(shown)} | ETA {_duration(remaining)}")
+    if self._interactive:
+      print("\r" + line, end="", file=sys.stderr, flush=True)
+      self._mid_line = True
+    else:
+      print(line, file=sys.stderr, flush=True)
+
+  def say(self, message: str) -> None:
+    """A line of news (resumed, compiled, wrote samples) on its own line."""
+    if self._mid_line:
+      print(file=sys.stderr)
+      self._mid_line = False
+    print(message, file=sys.stderr, flush=True)
+
+
+def _plain(value: Any) -> Any:
+  if hasattr(value, "item"):
+    value = value.item()
+  return value
+
+
+def _duration(seconds: float) -> str:
+  seconds = int(seconds)
+  if seconds >= 3600:
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+  return f"{seconds // 60}m{seconds % 60:02d}s"

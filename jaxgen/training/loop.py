@@ -1,0 +1,223 @@
+"""train_and_evaluate(config, workdir): the one training loop for every family.
+
+dataset (on device) -> batch drawn inside the compiled step -> family.train_step
+-> EMA -> metrics.jsonl / progress -> checkpoints -> sample grids and metrics.
+"""
+
+import json
+import pathlib
+import signal
+import time
+from typing import Any, Dict, List, Optional, Sequence
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+
+from jaxgen import config as config_lib
+from jaxgen import data
+from jaxgen import plotting
+from jaxgen import report
+from jaxgen.errors import TrainingError, UsageError
+from jaxgen.families import MODELS, DataSpec, Family
+from jaxgen.training import sharding
+from jaxgen.training.checkpoints import Checkpointer
+from jaxgen.training.evaluate import sample_metrics
+from jaxgen.training.logbook import Logbook
+from jaxgen.training.state import TrainState, ema_update
+
+
+def to_model_range(x: jnp.ndarray) -> jnp.ndarray:
+  """uint8 images [..., H, W, C] -> float32 in [-1, 1]; float points unchanged."""
+  if x.dtype == jnp.uint8:
+    return x.astype(jnp.float32) / 127.5 - 1.0
+  return x.astype(jnp.float32)
+
+
+def build_family(config: ml_collections.ConfigDict, dataset: data.Dataset) -> Family:
+  spec = DataSpec(shape=tuple(dataset.x.shape[1:]), num_classes=dataset.num_classes)
+  return MODELS.get(config.model).family(config, spec)
+
+
+def compile_train_step(family: Family, config: ml_collections.ConfigDict, mesh):
+  """jit(step(state, x_all, labels_all) -> (state, metrics)), data-parallel on mesh.
+
+  The batch is drawn from the device-resident dataset inside the step with
+  key fold_in(state.rng, state.step), so a run is a pure function of
+  (config, seed) and resumes bit for bit.
+  """
+  batch_sharding = sharding.batch_sharded(mesh)
+
+  def step(state: TrainState, x_all: jnp.ndarray, labels_all: jnp.ndarray):
+    batch_rng, step_rng = jax.random.split(jax.random.fold_in(state.rng, state.step))
+    index = jax.random.randint(batch_rng, (config.batch_size,), 0, x_all.shape[0])
+    batch = {"x": to_model_range(x_all[index]), "labels": labels_all[index]}
+    batch = jax.lax.with_sharding_constraint(batch, batch_sharding)
+    new_state, metrics = family.train_step(state, batch, step_rng)
+    ema = (ema_update(state.ema_params, new_state.params, state.step, config.ema_decay)
+           if config.ema_decay > 0 else new_state.params)
+    return new_state.replace(step=state.step + 1, ema_params=ema), metrics
+
+  replicated = sharding.replicated(mesh)
+  return jax.jit(step, in_shardings=(replicated, replicated, replicated),
+                 out_shardings=(replicated, replicated), donate_argnums=0)
+
+
+class _StopRequest:
+  """Turns Ctrl-C into a flag the loop checks between steps, so the state is
+  whole when it is saved."""
+
+  def __init__(self):
+    self.requested = False
+
+  def __enter__(self):
+    self._previous = signal.signal(signal.SIGINT, self._handle)
+    return self
+
+  def _handle(self, signum, frame):
+    if self.requested:  # a second Ctrl-C stops at once
+      raise KeyboardInterrupt
+    self.requested = True
+
+  def __exit__(self, *exc):
+    signal.signal(signal.SIGINT, self._previous)
+
+
+def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
+                       data_dir: Optional[str] = None,
+                       devices: Optional[Sequence[jax.Device]] = None) -> TrainState:
+  """Trains config.model on config.dataset, writing everything into workdir.
+
+  Rerunning on the same workdir resumes from its latest checkpoint. Returns the
+  final TrainState. Raises UsageError for bad input, TrainingError when the loss
+  stops being finite, KeyboardInterrupt after Ctrl-C (a checkpoint is saved).
+  """
+  workdir = pathlib.Path(workdir)
+  workdir.mkdir(parents=True, exist_ok=True)
+  _record_config(config, workdir)
+  dataset = data.load(config.dataset, "train", data_dir)
+  family = build_family(config, dataset)
+  mesh = sharding.make_mesh(devices)
+  sharding.check_batch_size(config.batch_size, mesh)
+  replicated = sharding.replicated(mesh)
+  log = Logbook(workdir, config.num_steps)
+
+  state = jax.device_put(family.init_state(jax.random.PRNGKey(config.seed)), replicated)
+  checkpointer = Checkpointer(workdir / "checkpoints", config.keep_checkpoints)
+  if checkpointer.latest_step() is not None:
+    state = checkpointer.restore(state)
+    log.say(f"resumed from step {int(state.step)} in {workdir / 'checkpoints'}")
+  x_all = jax.device_put(dataset.x, replicated)
+  labels_all = jax.device_put(dataset.labels.astype(np.int32), replicated)
+  train_step = compile_train_step(family, config, mesh)
+  sample_fn = _compile_sampler(family, config)
+  sample_rng = jax.random.PRNGKey(config.seed + 1)  # fixed noise: grids compare across steps
+
+  pending: List[Dict[str, Any]] = []
+  start_step = int(state.step)
+  clock = time.perf_counter()
+  steps_since_clock = 0
+
+  def flush(step: int) -> None:
+    """Checks and logs the metrics of the steps since the last flush."""
+    nonlocal clock, steps_since_clock
+    if not pending:
+      return
+    losses = np.asarray(jax.device_get([m["loss"] for m in pending]))
+    bad = np.flatnonzero(~np.isfinite(losses))
+    if bad.size:
+      first = step - len(pending) + int(bad[0]) + 1
+      kept = checkpointer.latest_step()
+      raise TrainingError(
+          f"loss became {losses[bad[0]]} at step {first}; training stopped. The last "
+          f"good checkpoint (step {kept}) is kept in {workdir / 'checkpoints'}; try a "
+          f"lower --config.optim.learning_rate")
+    means = {k: float(np.mean(jax.device_get([m[k] for m in pending])))
+             for k in pending[0]}
+    elapsed = time.perf_counter() - clock
+    steps_per_second = steps_since_clock / max(elapsed, 1e-9)
+    log.write({"step": step, **means, "steps/s": steps_per_second})
+    log.progress(step, means, steps_per_second)
+    pending.clear()
+    clock, steps_since_clock = time.perf_counter(), 0
+
+  def save(step: int) -> None:
+    flush(step)
+    if not checkpointer.save(state):
+      raise TrainingError(f"params are not finite at step {step}; not saved. The "
+                          f"last good checkpoint (step {checkpointer.latest_step()}) "
+                          f"is kept in {workdir / 'checkpoints'}")
+
+  with _StopRequest() as stop:
+    for step in range(start_step + 1, config.num_steps + 1):
+      state, metrics = train_step(state, x_all, labels_all)
+      pending.append(metrics)
+      steps_since_clock += 1
+      if step == start_step + 1:
+        jax.block_until_ready(state)
+        log.say(f"compiled and ran the first step in {time.perf_counter() - clock:.1f} s")
+        pending.clear()
+        clock, steps_since_clock = time.perf_counter(), 0
+      if step % config.log_every == 0:
+        flush(step)
+      if step % config.checkpoint_every == 0:
+        save(step)
+        clock = time.perf_counter()  # steps/s counts training only
+      if step % config.sample_every == 0 and step < config.num_steps:
+        flush(step)
+        _write_samples(sample_fn(state.ema_params, sample_rng), step, config, workdir, log)
+        clock = time.perf_counter()
+      if stop.requested:
+        save(step)
+        log.say(f"interrupted at step {step}; checkpoint saved in {workdir / 'checkpoints'}"
+                f"; rerun the same command to resume")
+        raise KeyboardInterrupt
+  final_step = int(state.step)
+  save(final_step)
+  checkpointer.close()
+  samples_path = _write_samples(sample_fn(state.ema_params, sample_rng), final_step,
+                                config, workdir, log, name="final")
+  family.write_figures(state.ema_params, sample_rng, workdir)
+  plotting.save_loss_curves(workdir / "metrics.jsonl", workdir / "loss_curve.png")
+  log.say(f"done: {final_step} steps; samples in {samples_path}; metrics, plots and "
+          f"checkpoints in {workdir}")
+  return state
+
+
+def _compile_sampler(family: Family, config: ml_collections.ConfigDict):
+  """jit(params, rng) -> samples [num_samples, *shape]; conditional models get
+  labels 0, 1, ..., so a grid has one class per column."""
+  num = config.num_samples
+  labels = (jnp.arange(num) % family.spec.num_classes) if config.conditional else None
+  return jax.jit(lambda params, rng: family.sample(params, rng, num, labels))
+
+
+def _write_samples(samples: jnp.ndarray, step: int, config: ml_collections.ConfigDict,
+                   workdir: pathlib.Path, log: Logbook, name: Optional[str] = None
+                   ) -> pathlib.Path:
+  """Saves a sample grid (or scatter) PNG and logs any sample metrics."""
+  samples = np.asarray(jax.device_get(samples))
+  path = workdir / "samples" / f"{name or f'step_{step:07d}'}.png"
+  plotting.save_samples(samples, path, config.dataset,
+                        ncols=10 if config.conditional else None)
+  metrics = sample_metrics(samples, config.dataset)
+  if metrics:
+    log.write({"step": step, **metrics})
+    log.say(f"step {step}: {report.format_metrics(metrics)}")
+  return path
+
+
+def _record_config(config: ml_collections.ConfigDict, workdir: pathlib.Path) -> None:
+  """Writes config.json, or checks a resumed run keeps the model-defining fields."""
+  path = workdir / "config.json"
+  current = json.loads(config.to_json())
+  if path.exists():
+    saved = json.loads(path.read_text())
+    changed = sorted(k for k in set(saved) | set(current)
+                     if k not in config_lib.RESUMABLE_FIELDS and saved.get(k) != current.get(k))
+    if changed:
+      raise UsageError(
+          f"{workdir} holds a run with a different config ({', '.join(changed)} "
+          f"differ); use a new --workdir, or the same settings to resume")
+  path.write_text(json.dumps(current, indent=2, sort_keys=True) + "\n")

@@ -1,0 +1,47 @@
+"""The train state every family shares: one pytree the loop jits, shards and saves."""
+
+from typing import Any
+
+import flax
+import jax
+import jax.numpy as jnp
+import optax
+
+
+@flax.struct.dataclass
+class TrainState:
+  """step: int32 scalar (updates done); params/ema_params: the family's params
+  pytree; opt_state: the family's optimizer state (any pytree, e.g. one per
+  network for GANs); rng: uint32 [2] base key (step keys are fold_in(rng, step))."""
+  step: jnp.ndarray
+  params: Any
+  opt_state: Any
+  ema_params: Any
+  rng: jnp.ndarray
+
+  @classmethod
+  def create(cls, params: Any, opt_state: Any, rng: jax.Array) -> "TrainState":
+    # The EMA starts as a copy: params and ema_params are donated separately.
+    return cls(step=jnp.zeros((), jnp.int32), params=params, opt_state=opt_state,
+               ema_params=jax.tree_util.tree_map(jnp.copy, params), rng=rng)
+
+
+def gradient_step(loss_fn, optimizer: optax.GradientTransformation, params: Any,
+                  opt_state: Any, *args):
+  """One optimizer update on `loss_fn(params, *args) -> (loss, metrics)`.
+
+  Returns (params, opt_state, metrics) with metrics["loss"] set. Families call it
+  once per network they train.
+  """
+  (loss, metrics), grads = jax.value_and_grad(loss_fn, has_aux=True)(params, *args)
+  updates, opt_state = optimizer.update(grads, opt_state, params)
+  params = optax.apply_updates(params, updates)
+  return params, opt_state, {**metrics, "loss": loss,
+                             "grad_norm": optax.tree.norm(grads)}
+
+
+def ema_update(ema_params: Any, params: Any, step: jnp.ndarray, decay: float) -> Any:
+  """EMA with TF's warm-up: decay_t = min(decay, (1 + step) / (10 + step))."""
+  decay_t = jnp.minimum(decay, (1.0 + step) / (10.0 + step))
+  return jax.tree_util.tree_map(lambda e, p: decay_t * e + (1.0 - decay_t) * p,
+                                ema_params, params)

@@ -1,0 +1,38 @@
+"""Test-wide setup: 8 fake CPU devices and the shared offline data.
+
+Every test process sees 8 CPU devices (XLA's host device count flag, set through
+chex before JAX initialises), so the data-parallel paths are exercised; a test
+that wants one device builds its mesh from `jax.devices()[:1]`.
+
+Tests that need the real MNIST/Fashion-MNIST files or the FID Inception weights
+read them from `../shared/data` (or `$JAXGEN_SHARED_DATA`) and skip where it is
+absent; `JAXGEN_REQUIRE_SHARED_DATA=1` (set by `.ci/run`) turns that skip into a
+failure so CI cannot pass by skipping.
+"""
+
+import os
+import pathlib
+
+import chex
+import pytest
+
+chex.set_n_cpu_devices(8)
+
+REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def _shared_data_dir() -> pathlib.Path:
+  return pathlib.Path(
+      os.environ.get("JAXGEN_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
+
+
+@pytest.fixture(scope="session")
+def shared_data_dir() -> pathlib.Path:
+  """`../shared/data`, or a skip (a failure under JAXGEN_REQUIRE_SHARED_DATA=1)."""
+  path = _shared_data_dir()
+  if not (path / "mnist").is_dir():
+    message = f"shared data not found at {path}"
+    if os.environ.get("JAXGEN_REQUIRE_SHARED_DATA") == "1":
+      pytest.fail(message + " (JAXGEN_REQUIRE_SHARED_DATA=1)")
+    pytest.skip(message)
+  return path

@@ -1,0 +1,30 @@
+"""The training command: bad input is one line on stderr and exit code 2."""
+
+import pytest
+
+from jaxgen.experiments import run
+from jaxgen.experiments.cli import run_main
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--model", "vqvae"], "unknown model 'vqvae'; choose one of: ddim, ddpm"),
+    (["--dataset", "cifar"], "unknown dataset 'cifar'; choose one of:"),
+    (["--config.optim.lr=1"], "unknown config field 'optim.lr'; fields of optim:"),
+    (["--config.batch_size=big"], "bad value for config field 'batch_size'"),
+    (["--config.diffusion.sampler=euler"], "unknown sampler 'euler'"),
+    (["--epochs", "3"], "unrecognised argument '--epochs'"),
+])
+def test_bad_input_is_one_line_and_exit_code_2(argv, message, tmp_path, capsys):
+  argv = ["--dataset", "gmm_ring8", "--workdir", str(tmp_path)] + argv
+  code = run_main(run.main, argv)
+  err = capsys.readouterr().err.strip().splitlines()
+  assert code == 2
+  assert err[-1].startswith("error: ") and message in err[-1], err
+  assert "Traceback" not in "\n".join(err)
+
+
+def test_missing_image_data_is_one_line(tmp_path, capsys):
+  code = run_main(run.main, ["--dataset", "mnist", "--data-dir", str(tmp_path / "nowhere"),
+                             "--workdir", str(tmp_path / "run")])
+  err = capsys.readouterr().err.strip().splitlines()
+  assert code == 2 and err[-1].startswith("error: ") and "nowhere" in err[-1]

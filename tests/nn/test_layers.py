@@ -1,0 +1,90 @@
+"""Tests for jaxgen.nn.layers."""
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jaxgen.nn.layers import (Downsample, ResBlock, SelfAttention2D, TimeEmbedding,
+                              Upsample, sinusoidal_embedding)
+
+
+def _fake_params(module, *args, **kwargs):
+  """Variables of `module.init`'s shapes, filled from numpy.
+
+  XLA takes seconds per kernel shape to compile the random initialisers on CPU;
+  these tests check wiring, not initial values.
+  """
+  shapes = jax.eval_shape(lambda: module.init(jax.random.key(0), *args, **kwargs))
+  rng = np.random.default_rng(0)
+  return jax.tree.map(
+      lambda s: jnp.asarray(0.3 * rng.standard_normal(s.shape), s.dtype), shapes)
+
+
+def test_sinusoidal_embedding_known_values():
+  emb = sinusoidal_embedding(jnp.array([0.0, 1.0, 2.5]), 8)
+  assert emb.shape == (3, 8) and emb.dtype == jnp.float32
+  np.testing.assert_allclose(emb[0], [0, 0, 0, 0, 1, 1, 1, 1], atol=1e-7)
+  freqs = 10000.0 ** (-np.arange(4) / 4)  # 1, 0.1, 0.01, 0.001
+  np.testing.assert_allclose(emb[1], np.concatenate([np.sin(freqs), np.cos(freqs)]),
+                             rtol=1e-5)
+  np.testing.assert_allclose(emb[2, 0], math.sin(2.5), rtol=1e-6)
+
+
+def test_sinusoidal_embedding_rejects_odd_width():
+  with pytest.raises(ValueError):
+    sinusoidal_embedding(jnp.zeros(2), 7)
+
+
+def test_time_embedding_shape():
+  module = TimeEmbedding(dim=16, features=32)
+  t = jnp.array([0.0, 999.0])
+  out = module.apply(_fake_params(module, t), t)
+  assert out.shape == (2, 32)
+
+
+def test_resblock_projects_skip_and_uses_embedding():
+  block = ResBlock(features=16, num_groups=4)
+  x = jax.random.normal(jax.random.key(0), (2, 6, 6, 8))
+  emb = jax.random.normal(jax.random.key(1), (2, 12))
+  params = _fake_params(block, x, emb, train=False)
+  out = block.apply(params, x, emb, train=False)
+  assert out.shape == (2, 6, 6, 16)
+  assert "Conv_2" in params["params"]  # the 1x1 skip
+  assert not np.allclose(out, block.apply(params, x, emb + 1.0, train=False))
+
+
+def test_attention_is_residual_and_keeps_shape():
+  attention = SelfAttention2D(num_heads=2, num_groups=4)
+  x = jax.random.normal(jax.random.key(0), (2, 5, 3, 8))
+  params = _fake_params(attention, x)
+  assert attention.apply(params, x).shape == x.shape
+  zeroed = jax.tree.map(jnp.zeros_like, params)
+  np.testing.assert_array_equal(attention.apply(zeroed, x), x)
+
+
+@pytest.mark.parametrize("size,down", [(28, 14), (14, 7), (7, 4), (32, 16), (5, 3)])
+def test_downsample_rounds_up_and_upsample_restores(size, down):
+  x = jnp.ones((1, size, size, 4))
+  h = Downsample().apply(_fake_params(Downsample(), x), x)
+  assert h.shape == (1, down, down, 4)
+  up = Upsample()
+  y = up.apply(_fake_params(up, h, (size, size)), h, (size, size))
+  assert y.shape == x.shape
+
+
+def test_upsample_is_nearest_then_crop():
+  x = jnp.arange(4.0).reshape(1, 2, 2, 1)
+  up = Upsample()
+  kernel = jnp.zeros((3, 3, 1, 1)).at[1, 1].set(1.0)  # identity conv
+  params = {"params": {"Conv_0": {"kernel": kernel, "bias": jnp.zeros(1)}}}
+  y = up.apply(params, x, (3, 4))[0, :, :, 0]
+  np.testing.assert_array_equal(y, [[0, 0, 1, 1], [0, 0, 1, 1], [2, 2, 3, 3]])
+
+
+def test_upsample_rejects_mismatched_size():
+  x = jnp.ones((1, 4, 4, 2))
+  with pytest.raises(ValueError):
+    Upsample().apply({}, x, (6, 6))
