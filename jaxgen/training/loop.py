@@ -21,6 +21,7 @@ from jaxgen import plotting
 from jaxgen import report
 from jaxgen.errors import TrainingError, UsageError
 from jaxgen.families import MODELS, DataSpec, Family
+from jaxgen.training import runs
 from jaxgen.training import sharding
 from jaxgen.training.checkpoints import Checkpointer
 from jaxgen.training.evaluate import sample_metrics
@@ -98,6 +99,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
   _record_config(config, workdir)
   dataset = data.load(config.dataset, "train", data_dir)
   family = build_family(config, dataset)
+  runs.write_spec(family.spec, workdir)
   mesh = sharding.make_mesh(devices)
   sharding.check_batch_size(config.batch_size, mesh)
   replicated = sharding.replicated(mesh)

@@ -1,0 +1,41 @@
+"""A finished (or interrupted) run read back from its workdir, for sampling and evaluation."""
+
+import json
+import pathlib
+from typing import Tuple
+
+import jax
+import ml_collections
+
+from jaxgen.errors import UsageError
+from jaxgen.families import MODELS, DataSpec, Family
+from jaxgen.training.checkpoints import Checkpointer
+from jaxgen.training.state import TrainState
+
+SPEC_FILE = "data_spec.json"
+
+
+def write_spec(spec: DataSpec, workdir: pathlib.Path) -> None:
+  (pathlib.Path(workdir) / SPEC_FILE).write_text(
+      json.dumps({"shape": list(spec.shape), "num_classes": spec.num_classes}) + "\n")
+
+
+def load_run(workdir: str) -> Tuple[ml_collections.ConfigDict, Family, TrainState]:
+  """(config, family, latest TrainState) of the run in `workdir`."""
+  workdir = pathlib.Path(workdir)
+  paths = [workdir / "config.json", workdir / SPEC_FILE]
+  missing = [p.name for p in paths if not p.is_file()]
+  if missing:
+    raise UsageError(f"{workdir} is not a jaxgen run ({', '.join(missing)} missing); "
+                     f"pass the --workdir of a training run")
+  config = ml_collections.ConfigDict(json.loads(paths[0].read_text()))
+  spec_record = json.loads(paths[1].read_text())
+  spec = DataSpec(shape=tuple(spec_record["shape"]), num_classes=spec_record["num_classes"])
+  family = MODELS.get(config.model).family(config, spec)
+  checkpointer = Checkpointer(workdir / "checkpoints")
+  if checkpointer.latest_step() is None:
+    raise UsageError(f"{workdir} has no checkpoint yet; train first with "
+                     f"python -m jaxgen.experiments.run --workdir {workdir}")
+  state = checkpointer.restore(family.init_state(jax.random.PRNGKey(config.seed)))
+  checkpointer.close()
+  return config, family, state

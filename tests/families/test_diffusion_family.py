@@ -1,0 +1,92 @@
+"""The diffusion family: learning, guidance convention, sample shapes and ranges."""
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jaxgen import config as config_lib
+from jaxgen.families import DataSpec
+from jaxgen.families.diffusion.family import DiffusionFamily
+
+
+def point_family(conditional=False, **diffusion):
+  config = config_lib.get_config("ddim", "gmm_ring8", "cpu")
+  config.net.update(dict(hidden=64, depth=2))
+  config.diffusion.update(dict(timesteps=100, sample_steps=10, **diffusion))
+  config.conditional = conditional
+  config.optim.update(dict(learning_rate=3e-3, warmup_steps=1))
+  return DiffusionFamily(config, DataSpec(shape=(2,), num_classes=8))
+
+
+def image_family(conditional=False):
+  config = config_lib.get_config("ddpm", "mnist", "cpu")
+  config.net.update(dict(channels=8, channel_mults=(1, 2), num_res_blocks=1,
+                         attention_resolutions=(7,), num_groups=4))
+  config.diffusion.update(dict(timesteps=20))
+  config.conditional = conditional
+  return DiffusionFamily(config, DataSpec(shape=(14, 14, 1), num_classes=10))
+
+
+@pytest.mark.parametrize("target", ["eps", "x0", "v"])
+def test_tiny_model_overfits_one_batch(target):
+  """Same batch, same timesteps and noise every step: the loss must go to ~0."""
+  family = point_family(target=target)
+  batch = {"x": jax.random.normal(jax.random.PRNGKey(1), (8, 2)),
+           "labels": jnp.zeros((8,), jnp.int32)}
+  rng = jax.random.PRNGKey(2)
+  loss = jax.jit(lambda params: family.loss(params, batch, rng)[0])
+  step = jax.jit(lambda state: family.train_step(state, batch, rng)[0])
+  state = family.init_state(jax.random.PRNGKey(0))
+  before = loss(state.params)
+  for _ in range(300):
+    state = step(state)
+  assert loss(state.params) < 0.05 * before
+
+
+def test_guidance_at_w_1_is_the_plain_conditional_model():
+  family = point_family(conditional=True)
+  params = family.init_state(jax.random.PRNGKey(0)).params
+  x = jax.random.normal(jax.random.PRNGKey(1), (16, 2))
+  t = jnp.arange(16, dtype=jnp.int32) * 6
+  labels = jnp.arange(16, dtype=jnp.int32) % 8
+  guided_x0, guided_eps = family.denoiser(params, labels, guidance_scale=1.0)(x, t)
+  plain = family.network.apply({"params": params}, x, t.astype(jnp.float32), labels,
+                               train=False)
+  np.testing.assert_allclose(guided_eps, plain, rtol=1e-5, atol=1e-6)
+  # ... while w = 0 is the unconditional (null-label) model, which differs.
+  _, unguided_eps = family.denoiser(params, labels, guidance_scale=0.0)(x, t)
+  null = family.network.apply({"params": params}, x, t.astype(jnp.float32),
+                              jnp.full_like(labels, 8), train=False)
+  np.testing.assert_allclose(unguided_eps, null, rtol=1e-5, atol=1e-6)
+  assert not np.allclose(plain, null)
+
+
+def test_label_dropout_uses_the_null_label():
+  family = point_family(conditional=True, label_dropout=1.0)
+  state = family.init_state(jax.random.PRNGKey(0))
+  batch = {"x": jnp.ones((4, 2)), "labels": jnp.arange(4, dtype=jnp.int32)}
+  with_labels = family.loss(state.params, batch, jax.random.PRNGKey(3))[0]
+  other = dict(batch, labels=jnp.arange(4, 8, dtype=jnp.int32))
+  assert with_labels == family.loss(state.params, other, jax.random.PRNGKey(3))[0]
+
+
+@pytest.mark.parametrize("sampler", ["ddpm", "ddim"])
+@pytest.mark.parametrize("conditional", [False, True])
+def test_image_samples_have_the_data_shape_and_range(sampler, conditional):
+  family = image_family(conditional)
+  state = family.init_state(jax.random.PRNGKey(0))
+  # Perturb the zero-initialised output layer so samples are not trivially 0.
+  params = jax.tree_util.tree_map(
+      lambda p: p + 0.3 * jax.random.normal(jax.random.PRNGKey(5), p.shape), state.params)
+  labels = jnp.arange(4, dtype=jnp.int32) if conditional else None
+  sample = jax.jit(functools.partial(family.sample_with_trajectory, num=4, sampler=sampler,
+                                     steps=None if sampler == "ddpm" else 5,
+                                     eta=None if sampler == "ddpm" else 0.0,
+                                     guidance_scale=2.0, keep_trajectory=True))
+  x, trajectory = sample(params, jax.random.PRNGKey(1), labels=labels)
+  assert x.shape == (4, 14, 14, 1) and x.dtype == jnp.float32
+  assert trajectory.shape == ((20 if sampler == "ddpm" else 5), 4, 14, 14, 1)
+  assert np.all(np.isfinite(x)) and np.abs(x).max() <= 1.0 + 1e-5
