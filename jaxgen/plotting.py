@@ -101,7 +101,7 @@ def save_loss_curves(metrics_path: pathlib.Path, path: pathlib.Path) -> None:
   records = [json.loads(line) for line in pathlib.Path(metrics_path).read_text().splitlines()]
   series = {}
   for record in records:
-    if "loss" not in record:
+    if "loss" not in record or "split" in record:  # training records only
       continue
     for key, value in record.items():
       if key not in ("step", "steps/s") and isinstance(value, (int, float)):

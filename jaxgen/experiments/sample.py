@@ -63,7 +63,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     raise UsageError("ddpm always runs all timesteps with eta=1; use --sampler ddim "
                      "to choose --steps or --eta")
   labels = _labels(args, config, family.spec.num_classes)
-  params = state.params if args.raw_params else state.ema_params
+  params = family.sampling_params(state, use_ema=not args.raw_params)
   sample_fn = jax.jit(functools.partial(
       family.sample_with_trajectory, num=args.num, sampler=sampler, steps=args.steps,
       eta=args.eta, guidance_scale=args.guidance_scale, keep_trajectory=args.trajectory))

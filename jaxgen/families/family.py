@@ -54,10 +54,24 @@ class Family(abc.ABC):
   @abc.abstractmethod
   def sample(self, params: Any, rng: jax.Array, num: int,
              labels: Optional[jnp.ndarray] = None, **options) -> jnp.ndarray:
-    """num samples: float32 [num, *shape] in the data's range."""
+    """num samples: float32 [num, *shape] in the data's range. `params` is what
+    `sampling_params` returns."""
 
-  def write_figures(self, params: Any, rng: jax.Array, outdir: pathlib.Path) -> None:
-    """Family-specific pictures at the end of training (default: none)."""
+  def sampling_params(self, state: TrainState, use_ema: bool = True) -> Any:
+    """What `sample`, `evaluate` and `write_figures` need from a state
+    (default: the EMA params, or the raw ones)."""
+    return state.ema_params if use_ema else state.params
+
+  def evaluate(self, params: Any, test: Batch, rng: jax.Array) -> Dict[str, float]:
+    """Held-out metrics at the end of training; `test` is the whole test split
+    as one batch. Default: none."""
+    del params, test, rng
+    return {}
+
+  def write_figures(self, params: Any, rng: jax.Array, outdir: pathlib.Path,
+                    examples: Batch) -> None:
+    """Family-specific pictures at the end of training; `examples` holds 16
+    test examples (e.g. for reconstructions). Default: none."""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -168,7 +168,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
         clock = time.perf_counter()  # steps/s counts training only
       if step % config.sample_every == 0 and step < config.num_steps:
         flush(step)
-        _write_samples(sample_fn(state.ema_params, sample_rng), step, config, workdir, log)
+        _write_samples(sample_fn(family.sampling_params(state), sample_rng), step, config,
+                       workdir, log)
         clock = time.perf_counter()
       if stop.requested:
         save(step)
@@ -178,9 +179,18 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
   final_step = int(state.step)
   save(final_step)
   checkpointer.close()
-  samples_path = _write_samples(sample_fn(state.ema_params, sample_rng), final_step,
-                                config, workdir, log, name="final")
-  family.write_figures(state.ema_params, sample_rng, workdir)
+  params = family.sampling_params(state)
+  samples_path = _write_samples(sample_fn(params, sample_rng), final_step, config, workdir,
+                                log, name="final")
+  test = data.load(config.dataset, "test", data_dir)
+  test_batch = {"x": to_model_range(jnp.asarray(test.x)),
+                "labels": jnp.asarray(test.labels, jnp.int32)}
+  test_metrics = family.evaluate(params, test_batch, sample_rng)
+  if test_metrics:
+    log.write({"step": final_step, "split": "test", **test_metrics})
+    log.say(f"test split: {report.format_metrics(test_metrics)}")
+  family.write_figures(params, sample_rng, workdir,
+                       jax.tree_util.tree_map(lambda a: a[:16], test_batch))
   plotting.save_loss_curves(workdir / "metrics.jsonl", workdir / "loss_curve.png")
   log.say(f"done: {final_step} steps; samples in {samples_path}; metrics, plots and "
           f"checkpoints in {workdir}")

@@ -12,18 +12,23 @@ import optax
 class TrainState:
   """step: int32 scalar (updates done); params/ema_params: the family's params
   pytree; opt_state: the family's optimizer state (any pytree, e.g. one per
-  network for GANs); rng: uint32 [2] base key (step keys are fold_in(rng, step))."""
+  network for GANs); model_state: non-trained variables such as BatchNorm's
+  batch_stats ({} when none); rng: uint32 [2] base key (step keys are
+  fold_in(rng, step))."""
   step: jnp.ndarray
   params: Any
   opt_state: Any
   ema_params: Any
+  model_state: Any
   rng: jnp.ndarray
 
   @classmethod
-  def create(cls, params: Any, opt_state: Any, rng: jax.Array) -> "TrainState":
+  def create(cls, params: Any, opt_state: Any, rng: jax.Array,
+             model_state: Any = None) -> "TrainState":
     # The EMA starts as a copy: params and ema_params are donated separately.
     return cls(step=jnp.zeros((), jnp.int32), params=params, opt_state=opt_state,
-               ema_params=jax.tree_util.tree_map(jnp.copy, params), rng=rng)
+               ema_params=jax.tree_util.tree_map(jnp.copy, params),
+               model_state={} if model_state is None else model_state, rng=rng)
 
 
 def gradient_step(loss_fn, optimizer: optax.GradientTransformation, params: Any,

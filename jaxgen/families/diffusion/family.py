@@ -129,8 +129,10 @@ class DiffusionFamily(Family):
   def sample(self, params, rng, num, labels=None, **options):
     return self.sample_with_trajectory(params, rng, num, labels, **options)[0]
 
-  def write_figures(self, params: Any, rng: jax.Array, outdir: pathlib.Path) -> None:
+  def write_figures(self, params: Any, rng: jax.Array, outdir: pathlib.Path,
+                    examples: dict) -> None:
     """denoising_trajectory.png: rows = samples, columns = timesteps."""
+    del examples
     num = 8 if self.spec.is_image else 2000
     labels = (jnp.arange(num) % self.num_classes) if self.num_classes else None
     sample_fn = jax.jit(functools.partial(self.sample_with_trajectory, num=num,
