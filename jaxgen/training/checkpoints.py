@@ -12,6 +12,7 @@ import jax
 import jax.numpy as jnp
 import orbax.checkpoint as ocp
 
+from jaxgen.errors import UsageError
 from jaxgen.training.state import TrainState
 
 
@@ -37,8 +38,14 @@ class Checkpointer:
   def restore(self, like: TrainState) -> TrainState:
     """The latest checkpoint, with the shardings and dtypes of `like`."""
     abstract = jax.tree_util.tree_map(ocp.utils.to_shape_dtype_struct, like)
-    return self._manager.restore(self._manager.latest_step(),
-                                 args=ocp.args.StandardRestore(abstract))
+    step = self._manager.latest_step()
+    try:
+      return self._manager.restore(step, args=ocp.args.StandardRestore(abstract))
+    except (ValueError, KeyError, TypeError) as error:
+      reason = str(error).strip().splitlines()[0][:200]
+      raise UsageError(f"checkpoint {self._manager.directory / str(step)} does not fit "
+                       f"this model ({reason}); it was written by another config or "
+                       f"jaxgen version: use a new --workdir") from None
 
   def save(self, state: TrainState) -> bool:
     """Saves `state` unless it is already saved; False (and nothing written)

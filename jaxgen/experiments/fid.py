@@ -1,0 +1,202 @@
+"""FID (and optionally KID) between two image sets, with pytorch-fid's numbers.
+
+  python -m jaxgen.experiments.fid mnist:test mnist:train \
+      --data-dir ../shared/data \
+      --inception-weights ../shared/data/fid_inception/default_1.pt
+  python -m jaxgen.experiments.fid samples.npz train_stats.npz --out fid.json
+  python -m jaxgen.experiments.fid mnist:train --save-stats mnist_train.npz
+
+Each input is a folder of images (read as RGB, like pytorch-fid), an .npz of
+uint8 images [N, H, W(, C)] (key `images` or its only array), a dataset split
+`name:split`, or an .npz of statistics with pytorch-fid's keys `mu`, `sigma`
+(files are interchangeable with pytorch-fid's `--save-stats`).
+"""
+
+import argparse
+import dataclasses
+import logging
+import pathlib
+import sys
+from typing import Callable, Iterator, Optional, Sequence, Tuple
+
+import numpy as np
+from PIL import Image
+
+from jaxgen import data
+from jaxgen import report
+from jaxgen.errors import UsageError
+from jaxgen.experiments.cli import run_main
+from jaxgen.metrics import fid as fid_lib
+from jaxgen.metrics import inception_weights
+from jaxgen.metrics import kid as kid_lib
+from jaxgen.metrics.features import FeatureExtractor
+
+# pytorch-fid's IMAGE_EXTENSIONS.
+IMAGE_EXTENSIONS = {".bmp", ".jpg", ".jpeg", ".pgm", ".png", ".ppm", ".tif",
+                    ".tiff", ".webp"}
+_log = logging.getLogger(__name__)
+_INPUT_HELP = ("a folder of images, an .npz of uint8 images or of mu/sigma "
+               "statistics, or a dataset split such as mnist:train")
+
+
+@dataclasses.dataclass
+class Input:
+  """One side of the comparison: images to stream, or ready statistics."""
+  spec: str
+  num_images: Optional[int]
+  batches: Optional[Callable[[int], Iterator[np.ndarray]]] = None
+  stats: Optional[Tuple[np.ndarray, np.ndarray]] = None
+
+
+def _array_batches(images: np.ndarray) -> Callable[[int], Iterator[np.ndarray]]:
+  return lambda size: (images[i:i + size] for i in range(0, len(images), size))
+
+
+def _image_array_input(spec: str, images: np.ndarray) -> Input:
+  if images.dtype != np.uint8 or images.ndim not in (3, 4) or (
+      images.ndim == 4 and images.shape[-1] not in (1, 3)):
+    raise UsageError(f"{spec} holds {images.dtype} {images.shape}; expected "
+                     "uint8 images [N, H, W] or [N, H, W, 1|3]")
+  return Input(spec, len(images), batches=_array_batches(images))
+
+
+def _folder_input(spec: str, folder: pathlib.Path) -> Input:
+  files = sorted(p for p in folder.iterdir()
+                 if p.suffix.lower() in IMAGE_EXTENSIONS)
+  if not files:
+    raise UsageError(f"no images in {folder}; expected files ending in "
+                     f"{', '.join(sorted(IMAGE_EXTENSIONS))}")
+
+  def batches(size: int) -> Iterator[np.ndarray]:
+    for i in range(0, len(files), size):
+      images = []
+      for file in files[i:i + size]:
+        with Image.open(file) as image:
+          images.append(np.asarray(image.convert("RGB")))
+      if len({x.shape for x in images}) > 1:
+        raise UsageError(f"images in {folder} differ in size; resize them to "
+                         "one size first")
+      yield np.stack(images)
+  return Input(spec, len(files), batches=batches)
+
+
+def _npz_input(spec: str, path: pathlib.Path) -> Input:
+  with np.load(path) as arrays:
+    keys = list(arrays.keys())
+    if "mu" in keys and "sigma" in keys:
+      mu, sigma = fid_lib.load_stats(path)
+      return Input(spec, None, stats=(mu, sigma))
+    if "images" in keys or len(keys) == 1:
+      return _image_array_input(
+          spec, arrays["images" if "images" in keys else keys[0]])
+  raise UsageError(f"{path} has arrays {keys}; expected 'mu' and 'sigma', "
+                   "'images', or a single uint8 image array")
+
+
+def open_input(spec: str, data_dir: Optional[str]) -> Input:
+  """Parses one input argument (see the module docstring)."""
+  path = pathlib.Path(spec).expanduser()
+  if path.is_dir():
+    return _folder_input(spec, path)
+  if path.is_file():
+    if path.suffix != ".npz":
+      raise UsageError(f"{spec} is not an .npz file; pass {_INPUT_HELP}")
+    return _npz_input(spec, path)
+  name, sep, split = spec.partition(":")
+  if not sep:
+    raise UsageError(f"{spec} not found; pass {_INPUT_HELP}")
+  dataset = data.load(name, split, data_dir)
+  if not dataset.is_image:
+    raise UsageError(f"{spec} is not an image dataset; FID compares images")
+  return _image_array_input(spec, dataset.x)
+
+
+def input_statistics(source: Input, extractor: FeatureExtractor,
+                     reservoir: Optional[kid_lib.FeatureReservoir]
+                     ) -> Tuple[np.ndarray, np.ndarray]:
+  """mu [2048], sigma [2048, 2048] of `source`, filling `reservoir` if given."""
+  if source.stats is not None:
+    return source.stats
+  stats = fid_lib.FeatureStats()
+  batches = extractor.batches(source.batches(extractor.batch_size))
+  for i, features in enumerate(batches):
+    stats.update(features)
+    if reservoir is not None:
+      reservoir.update(features)
+    if (i + 1) % 20 == 0:
+      _log.info("%s: %d/%d images, %.1f images/s", source.spec, stats.n,
+                source.num_images, extractor.images_per_second)
+  return stats.mean_cov()
+
+
+def _parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
+  parser = argparse.ArgumentParser(
+      prog="python -m jaxgen.experiments.fid",
+      description=__doc__.splitlines()[0])
+  parser.add_argument("inputs", nargs="+", metavar="INPUT",
+                      help=f"one or two inputs: {_INPUT_HELP}")
+  parser.add_argument("--save-stats", nargs="+", metavar="OUT.npz",
+                      help="write each input's mu/sigma, one path per input")
+  parser.add_argument("--batch-size", type=int, default=64)
+  parser.add_argument("--inception-weights", metavar="PATH",
+                      help="default_1.pt or pytorch-fid's .pth (default: "
+                      f"${inception_weights.ENV_VAR} or the cache)")
+  parser.add_argument("--data-dir", help="folder with the dataset files")
+  parser.add_argument("--kid", action="store_true",
+                      help="also KID (needs images, not statistics)")
+  parser.add_argument("--out", metavar="JSON", help="write the results here")
+  return parser.parse_args(argv)
+
+
+def _check_args(args: argparse.Namespace) -> None:
+  if len(args.inputs) > 2:
+    raise UsageError(f"got {len(args.inputs)} inputs; pass one or two")
+  if len(args.inputs) == 1 and not args.save_stats:
+    raise UsageError("one input computes only statistics; pass a second input "
+                     "or --save-stats OUT.npz")
+  if args.save_stats and len(args.save_stats) != len(args.inputs):
+    raise UsageError(f"--save-stats got {len(args.save_stats)} paths for "
+                     f"{len(args.inputs)} inputs; pass one path per input")
+
+
+def main(argv: Optional[Sequence[str]] = None) -> None:
+  args = _parse_args(argv)
+  logging.basicConfig(format="%(message)s")
+  logging.getLogger("jaxgen").setLevel(logging.INFO)
+  _check_args(args)
+  sources = [open_input(spec, args.data_dir) for spec in args.inputs]
+  if args.kid:
+    for source in sources:
+      if source.stats is not None:
+        raise UsageError(f"--kid needs images, but {source.spec} holds "
+                         "statistics; pass images or drop --kid")
+  record = {"inputs": args.inputs}
+  extractor = None
+  if any(source.stats is None for source in sources):
+    weights = inception_weights.resolve_weights_path(args.inception_weights)
+    record["inception_weights"] = str(weights)
+    extractor = FeatureExtractor(
+        inception_weights.load_inception_params(str(weights)),
+        batch_size=args.batch_size)
+  metrics, stats, reservoirs = {}, [], []
+  for side, source in enumerate(sources):
+    reservoirs.append(kid_lib.FeatureReservoir() if args.kid else None)
+    stats.append(input_statistics(source, extractor, reservoirs[-1]))
+    if args.save_stats:
+      fid_lib.save_stats(pathlib.Path(args.save_stats[side]), *stats[-1])
+    if source.stats is None:
+      metrics[f"images_{'ab'[side]}"] = source.num_images
+  if len(sources) == 2:
+    metrics["fid"] = fid_lib.frechet_distance(*stats[0], *stats[1])
+    if args.kid:
+      metrics["kid"], metrics["kid_std"] = kid_lib.kid(
+          reservoirs[0].features, reservoirs[1].features)
+  if extractor is not None:
+    metrics["images/s"] = extractor.images_per_second
+  print(report.format_metrics(metrics))
+  if args.out:
+    report.write_json(pathlib.Path(args.out), {**record, **metrics})
+
+
+if __name__ == "__main__":
+  sys.exit(run_main(main))

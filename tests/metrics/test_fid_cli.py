@@ -1,0 +1,71 @@
+"""python -m jaxgen.experiments.fid end to end on tiny inputs."""
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from jaxgen.experiments import fid as fid_cli
+from jaxgen.experiments.cli import run_main
+from jaxgen.metrics import fid as fid_lib
+
+
+def _digits(seed, n=8):
+  """[n, 28, 28] uint8 blobs at random places, MNIST-like."""
+  rng = np.random.default_rng(seed)
+  y, x = np.mgrid[0:28, 0:28]
+  centers = rng.uniform(8, 20, size=(n, 2))
+  blobs = np.exp(-((y - centers[:, :1, None]) ** 2 +
+                   (x - centers[:, 1:, None]) ** 2) / 20)
+  return np.round(255 * blobs).astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def weights(shared_data_dir):
+  return str(shared_data_dir / "fid_inception" / "default_1.pt")
+
+
+def test_fid_between_npz_and_png_folder(tmp_path, weights, capsys):
+  images_a = tmp_path / "a.npz"
+  np.savez(images_a, images=_digits(0))
+  folder = tmp_path / "b"
+  folder.mkdir()
+  for i, digit in enumerate(_digits(1)):
+    Image.fromarray(digit).save(folder / f"{i:02d}.png")
+  stats_a, stats_b, out = (tmp_path / "sa.npz", tmp_path / "sb.npz",
+                           tmp_path / "fid.json")
+  argv = [str(images_a), str(folder), "--inception-weights", weights,
+          "--batch-size", "8", "--kid", "--out", str(out),
+          "--save-stats", str(stats_a), str(stats_b)]
+  assert run_main(fid_cli.main, argv) == 0
+  record = json.loads(out.read_text())
+  assert record["images_a"] == record["images_b"] == 8
+  assert record["fid"] > 0 and record["kid"] > 0 and record["images/s"] > 0
+  assert "fid" in capsys.readouterr().out
+  mu, sigma = fid_lib.load_stats(stats_a)
+  assert mu.shape == (2048,) and sigma.shape == (2048, 2048)
+  # Images against the saved statistics of the other side: the same FID.
+  assert run_main(fid_cli.main, [str(images_a), str(stats_b), "--out", str(out),
+                                 "--inception-weights", weights,
+                                 "--batch-size", "8"]) == 0
+  assert json.loads(out.read_text())["fid"] == pytest.approx(record["fid"],
+                                                             rel=1e-6)
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["missing_folder", "also_missing"], "not found"),
+    (["float.npz", "float.npz", "--inception-weights", "w.pt"], "uint8"),
+    (["stats.npz", "stats.npz", "--kid"], "--kid needs images"),
+    (["stats.npz", "stats.npz", "--save-stats", "x.npz"], "one path per input"),
+    (["stats.npz"], "second input"),
+    (["nosuchdataset:train", "stats.npz"], "unknown dataset"),
+])
+def test_bad_input_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys, argv,
+                                          message):
+  monkeypatch.chdir(tmp_path)
+  np.savez("float.npz", images=np.zeros((2, 8, 8), np.float32))
+  fid_lib.save_stats("stats.npz", np.zeros(4), np.eye(4))
+  assert run_main(fid_cli.main, argv) == 2
+  err = capsys.readouterr().err.strip()
+  assert "\n" not in err and message in err
