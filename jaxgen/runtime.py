@@ -1,23 +1,43 @@
-"""Process-wide JAX/XLA settings, set once before JAX starts its backends.
+"""Process-wide JAX/XLA settings, set once, before JAX starts its CPU backend.
 
-Import this module before `jax` (the entry points in `jaxgen.experiments` do).
-A user's own XLA_FLAGS are kept: ours are only added when not already given.
+`import jaxgen` runs this (XLA reads XLA_FLAGS when a backend starts, so it
+must come before the first computation). A user's own XLA_FLAGS are kept, and a
+flag they already set is never overridden. Set JAXGEN_NO_XLA_FLAGS=1 to add
+nothing.
 """
 
+import importlib.metadata
 import os
 
-# (flag, reason). Each is re-measured on JAX upgrades (see README, "Speed").
-_XLA_CPU_FLAGS = ()
+# (flag, reason, jaxlib versions it was measured on). An XLA flag unknown to a
+# jaxlib aborts the process, so each flag is tied to the versions checked, and
+# re-measured on every JAX upgrade (README, "Speed on CPU").
+_XLA_CPU_FLAGS = (
+    ("--xla_cpu_experimental_ynn_fusion_type=-individual_convolution",
+     "XLA:CPU's YNNPACK path runs each convolution unfused; leaving it out of the "
+     "YNN fusion cut a UNet train step 1.7-4x on a 2-core CPU (jaxlib 0.10.2)",
+     ("0.10.",)),
+)
 
 
-def _add_xla_flags() -> None:
+def _jaxlib_version() -> str:
+  try:
+    return importlib.metadata.version("jaxlib")
+  except importlib.metadata.PackageNotFoundError:
+    return ""
+
+
+def add_xla_flags() -> None:
+  if os.environ.get("JAXGEN_NO_XLA_FLAGS") == "1":
+    return
   flags = os.environ.get("XLA_FLAGS", "")
-  for flag, _ in _XLA_CPU_FLAGS:
+  version = _jaxlib_version()
+  for flag, _, versions in _XLA_CPU_FLAGS:
     name = flag.split("=")[0]
-    if name not in flags:
+    if name not in flags and version.startswith(versions):
       flags = f"{flags} {flag}".strip()
   if flags:
     os.environ["XLA_FLAGS"] = flags
 
 
-_add_xla_flags()
+add_xla_flags()

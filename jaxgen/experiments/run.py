@@ -10,14 +10,13 @@ import os
 import sys
 from typing import List, Optional, Sequence, Tuple
 
-from jaxgen import runtime  # noqa: F401  (process-wide settings before JAX starts)
-import jax  # noqa: E402
+import jax
 
-from jaxgen import config as config_lib  # noqa: E402
-from jaxgen import families  # noqa: E402
-from jaxgen.errors import UsageError  # noqa: E402
-from jaxgen.experiments.cli import run_main  # noqa: E402
-from jaxgen.training.loop import train_and_evaluate  # noqa: E402
+from jaxgen import config as config_lib
+from jaxgen import families
+from jaxgen.errors import UsageError
+from jaxgen.experiments.cli import run_main
+from jaxgen.training.loop import train_and_evaluate
 
 
 def parse_args(argv: Optional[Sequence[str]]) -> Tuple[argparse.Namespace, List[str]]:

@@ -12,17 +12,16 @@ import sys
 import time
 from typing import Optional, Sequence
 
-from jaxgen import runtime  # noqa: F401  (process-wide settings before JAX starts)
-import jax  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
-import numpy as np  # noqa: E402
+import jax
+import jax.numpy as jnp
+import numpy as np
 
-from jaxgen import plotting  # noqa: E402
-from jaxgen import report  # noqa: E402
-from jaxgen.errors import UsageError  # noqa: E402
-from jaxgen.experiments.cli import run_main  # noqa: E402
-from jaxgen.families.diffusion.samplers import SAMPLERS  # noqa: E402
-from jaxgen.training.runs import load_run  # noqa: E402
+from jaxgen import plotting
+from jaxgen import report
+from jaxgen.errors import UsageError
+from jaxgen.experiments.cli import run_main
+from jaxgen.families.diffusion.samplers import SAMPLERS
+from jaxgen.training.runs import load_run
 
 
 def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:

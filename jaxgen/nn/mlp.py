@@ -32,8 +32,8 @@ class MLPDenoiser(nn.Module):
   num_classes > 0) is concatenated to x and fed to an MLP of `depth` SiLU
   hidden layers. labels: [B] int32 in [0, num_classes] (num_classes is the
   null label) or None, which means the null label; an error when
-  num_classes == 0. `train` is unused; it is
-  there so that callers treat MLPDenoiser and UNet alike.
+  num_classes == 0. `train` is unused; it is there so that callers treat
+  MLPDenoiser and UNet alike.
   """
   hidden: int = 256
   depth: int = 3

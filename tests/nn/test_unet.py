@@ -10,6 +10,8 @@ import pytest
 from jaxgen.nn.unet import UNet
 
 TINY = dict(channels=8, channel_mults=(1, 2), num_res_blocks=1, num_groups=4)
+FLAT = dict(channels=8, channel_mults=(1,), num_res_blocks=1, num_groups=4,
+            attention_resolutions=())  # fewest ops: XLA compiles on CPU are slow
 
 
 def _fake_params(model, x, labels=None):
@@ -104,7 +106,7 @@ def test_output_conv_starts_at_zero():
 
 
 def test_labels_change_output_and_none_is_the_null_label():
-  model = UNet(**TINY, num_classes=10)
+  model = UNet(**FLAT, num_classes=10)
   x = _images((2, 8, 8, 1))
   params, t = _fake_params(model, x)
   out = functools.partial(_apply(model), params, x, t)
@@ -119,7 +121,7 @@ def test_unconditional_unet_rejects_labels():
 
 
 def test_dropout_only_when_training():
-  model = UNet(**TINY, dropout=0.5)
+  model = UNet(**FLAT, dropout=0.5)
   x = _images((2, 8, 8, 1))
   params, t = _fake_params(model, x)
   evaluate, train = _apply(model), _apply(model, train=True)
