@@ -38,6 +38,9 @@ class Family(abc.ABC):
   """Model family interface. Batches are dicts: "x" float32 [B, *shape] (images
   in [-1, 1], points as they are) and "labels" int32 [B]."""
 
+  # How many test examples `write_figures` receives.
+  figure_examples: int = 16
+
   def __init__(self, config: ml_collections.ConfigDict, spec: DataSpec):
     self.config = config
     self.spec = spec
@@ -70,8 +73,8 @@ class Family(abc.ABC):
 
   def write_figures(self, params: Any, rng: jax.Array, outdir: pathlib.Path,
                     examples: Batch) -> None:
-    """Family-specific pictures at the end of training; `examples` holds 16
-    test examples (e.g. for reconstructions). Default: none."""
+    """Family-specific pictures at the end of training; `examples` holds the
+    first `figure_examples` test examples (e.g. for reconstructions). Default: none."""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -189,8 +189,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
   if test_metrics:
     log.write({"step": final_step, "split": "test", **test_metrics})
     log.say(f"test split: {report.format_metrics(test_metrics)}")
-  family.write_figures(params, sample_rng, workdir,
-                       jax.tree_util.tree_map(lambda a: a[:16], test_batch))
+  examples = jax.tree_util.tree_map(lambda a: a[:family.figure_examples], test_batch)
+  family.write_figures(params, sample_rng, workdir, examples)
   plotting.save_loss_curves(workdir / "metrics.jsonl", workdir / "loss_curve.png")
   log.say(f"done: {final_step} steps; samples in {samples_path}; metrics, plots and "
           f"checkpoints in {workdir}")
