@@ -22,7 +22,6 @@ import time
 from typing import List, Optional, Sequence
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2]))
-from jaxgen import runtime  # noqa: E402,F401  (process-wide settings before JAX starts)
 import jax  # noqa: E402
 
 from jaxgen import config as config_lib  # noqa: E402

@@ -134,7 +134,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
       raise TrainingError(
           f"loss became {losses[bad[0]]} at step {first}; training stopped. The last "
           f"good checkpoint (step {kept}) is kept in {workdir / 'checkpoints'}; try a "
-          f"lower --config.optim.learning_rate")
+          f"lower learning rate (--config.optim*.learning_rate)")
     means = {k: float(np.mean(jax.device_get([m[k] for m in pending])))
              for k in pending[0]}
     elapsed = time.perf_counter() - clock

@@ -9,7 +9,8 @@ def make_optimizer(optim: ml_collections.ConfigDict) -> optax.GradientTransforma
 
   optim: learning_rate, warmup_steps, b1, b2, weight_decay, grad_clip (0 = off).
   """
-  schedule = optax.linear_schedule(0.0, optim.learning_rate, max(optim.warmup_steps, 1))
+  schedule = (optax.linear_schedule(0.0, optim.learning_rate, optim.warmup_steps)
+              if optim.warmup_steps > 0 else optim.learning_rate)
   chain = []
   if optim.grad_clip > 0:
     chain.append(optax.clip_by_global_norm(optim.grad_clip))

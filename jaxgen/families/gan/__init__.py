@@ -1,0 +1,1 @@
+"""GANs: non-saturating, least-squares and Wasserstein-GP losses; conditional variants."""

@@ -1,0 +1,74 @@
+"""GAN defaults for each model name, preset and kind of data.
+
+Two optimizers replace the shared `config.optim`: `config.optim_g` (generator)
+and `config.optim_d` (discriminator), each with the fields of `config.optim`,
+e.g. `--config.optim_d.learning_rate=4e-4`.
+"""
+
+import ml_collections
+
+# model name -> (loss, n_critic, gp_weight, conditional)
+MODEL_LOSSES = {
+    "gan": ("non_saturating", 1, 0.0, False),
+    "lsgan": ("least_squares", 1, 0.0, False),
+    "wgan_gp": ("wasserstein", 5, 10.0, False),
+    "cgan": ("non_saturating", 1, 0.0, True),
+}
+
+
+def configure(config: ml_collections.ConfigDict, preset: str, is_image: bool,
+              model: str) -> None:
+  """Fills config.gan, config.net, config.optim_g/optim_d and the run sizes."""
+  loss, n_critic, gp_weight, conditional = MODEL_LOSSES[model]
+  config.conditional = conditional
+  config.gan = ml_collections.ConfigDict(dict(
+      loss=loss,                   # non_saturating | least_squares | wasserstein
+      n_critic=n_critic,           # critic updates per generator update
+      gp_weight=gp_weight,         # gradient penalty lambda; 0 = off
+      latent_dim=100 if is_image else 16,
+      # The cpu preset trains MLPs (convolutions run at ~1 step/s on 2 cores).
+      architecture="dcgan" if is_image and preset == "full" else "mlp",  # | resnet
+      g_activation="relu",         # relu | leaky_relu (slope 0.2)
+      d_activation="leaky_relu",
+  ))
+  if config.gan.architecture == "mlp" and is_image:
+    config.gan.g_activation = "leaky_relu"  # the classic MNIST MLP GAN
+  config.net = ml_collections.ConfigDict(dict(
+      g_hidden=(128, 256, 512, 1024) if is_image else (256, 256, 256),  # mlp
+      d_hidden=(512, 256) if is_image else (256, 256, 256),             # mlp
+      g_batch_norm=is_image,       # mlp generator only
+      channels=32 if preset == "cpu" else 64,  # dcgan, resnet
+      d_norm="layer" if gp_weight else "batch",  # dcgan critic: batch | layer | none
+  ))
+  wasserstein = loss == "wasserstein"
+  # Adam as in the papers: DCGAN lr 2e-4, b1 0.5; WGAN-GP lr 1e-4, b1 0.5,
+  # b2 0.9 (its released MNIST/toy code; Algorithm 1 uses b1 = 0). The cpu
+  # preset raises the rate to fit its few thousand steps.
+  if preset == "full":
+    learning_rate = 1e-4 if wasserstein else 2e-4
+  else:
+    learning_rate = 2e-4 if is_image else 1e-3
+  optim = ml_collections.ConfigDict(dict(
+      learning_rate=learning_rate,
+      warmup_steps=0, b1=0.5, b2=0.9 if wasserstein else 0.999,
+      weight_decay=0.0, grad_clip=0.0))
+  del config.optim
+  config.optim_g = optim
+  config.optim_d = ml_collections.ConfigDict(optim.to_dict())
+  # One loop step draws batch_size examples: n_critic chunks of batch_size / n_critic.
+  chunk = 64 if is_image else 256
+  # No EMA for points: a GAN generator hops between modes, and the average of
+  # its weights maps between them.
+  config.update(dict(batch_size=chunk * n_critic, ema_decay=0.999 if is_image else 0.0,
+                     log_every=50 if preset == "cpu" else 200))
+  if is_image:
+    config.update(dict(num_steps=(3000 if n_critic == 1 else 1500) if preset == "cpu"
+                       else 50_000,
+                       checkpoint_every=500 if preset == "cpu" else 5000,
+                       sample_every=500 if preset == "cpu" else 5000,
+                       num_samples=100))
+  else:
+    config.update(dict(num_steps=5000 if preset == "cpu" else 30_000,
+                       checkpoint_every=1000 if preset == "cpu" else 5000,
+                       sample_every=1000 if preset == "cpu" else 5000,
+                       num_samples=2000))

@@ -1,0 +1,99 @@
+"""Builds the generator and critic named by config.gan.architecture, with
+class conditioning that works the same for every architecture.
+
+- Generator: the one-hot label is concatenated to z (Mirza & Osindero 2014).
+- Critic: score = Dense(1)(h) + <Embed(label), h> on the body's features h
+  (the projection discriminator, Miyato & Koyama 2018).
+"""
+
+import functools
+from typing import Optional, Tuple
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import ml_collections
+
+from jaxgen.errors import UsageError
+from jaxgen.nn.dcgan import NORMS, DCGANCriticBody, DCGANGenerator
+from jaxgen.nn.gan_mlp import MLPCriticBody, MLPGenerator
+from jaxgen.nn.resnet_gan import ResNetGenerator, SNResNetCriticBody
+from jaxgen.registry import Registry
+
+ACTIVATIONS = Registry("activation")
+ACTIVATIONS.register("relu")(nn.relu)
+ACTIVATIONS.register("leaky_relu")(functools.partial(nn.leaky_relu, negative_slope=0.2))
+
+ARCHITECTURES = ("mlp", "dcgan", "resnet")
+
+
+class ConditionalGenerator(nn.Module):
+  """z [B, Z] float32, labels [B] int32 in [0, num_classes) or None ->
+  body(concat(z, one_hot(labels))). Unconditional when num_classes == 0."""
+  body: nn.Module
+  num_classes: int = 0
+
+  @nn.compact
+  def __call__(self, z: jnp.ndarray, labels: Optional[jnp.ndarray], *,
+               train: bool) -> jnp.ndarray:
+    if self.num_classes:
+      z = jnp.concatenate([z, jax.nn.one_hot(labels, self.num_classes)], axis=-1)
+    return self.body(z, train=train)
+
+
+class Critic(nn.Module):
+  """x [B, *shape] float32, labels [B] int32 or None -> scores [B] float32.
+
+  The head Dense(1) is spectrally normalised when `spectral_norm` (then its
+  power-iteration state lives in "batch_stats" like the body's).
+  """
+  body: nn.Module
+  num_classes: int = 0
+  spectral_norm: bool = False
+
+  @nn.compact
+  def __call__(self, x: jnp.ndarray, labels: Optional[jnp.ndarray], *,
+               train: bool) -> jnp.ndarray:
+    h = self.body(x, train=train)
+    head = nn.Dense(1)
+    score = (nn.SpectralNorm(head)(h, update_stats=train) if self.spectral_norm
+             else head(h))[:, 0]
+    if self.num_classes:
+      score = score + jnp.sum(nn.Embed(self.num_classes, h.shape[-1])(labels) * h, axis=-1)
+    return score
+
+
+def build_networks(config: ml_collections.ConfigDict, shape: Tuple[int, ...],
+                   num_classes: int) -> Tuple[ConditionalGenerator, Critic]:
+  """(generator, critic) for examples of `shape`; num_classes = 0 is unconditional."""
+  options, net = config.gan, config.net
+  g_act = ACTIVATIONS.get(options.g_activation)
+  d_act = ACTIVATIONS.get(options.d_activation)
+  is_image = len(shape) == 3
+  if options.architecture not in ARCHITECTURES:
+    raise UsageError(f"unknown GAN architecture {options.architecture!r}; choose one "
+                     f"of: {', '.join(ARCHITECTURES)} (--config.gan.architecture)")
+  if options.architecture != "mlp" and not is_image:
+    raise UsageError(f"architecture {options.architecture!r} needs images; use "
+                     f"--config.gan.architecture=mlp for 2-D points")
+  if options.architecture == "mlp":
+    generator = MLPGenerator(tuple(net.g_hidden), shape, g_act,
+                             batch_norm=net.g_batch_norm, tanh_output=is_image)
+    body = MLPCriticBody(tuple(net.d_hidden), d_act)
+  elif options.architecture == "dcgan":
+    if net.d_norm not in NORMS:
+      raise UsageError(f"unknown --config.net.d_norm {net.d_norm!r}; choose one of: "
+                       f"{', '.join(NORMS)}")
+    generator = DCGANGenerator(shape, net.channels, g_act)
+    body = DCGANCriticBody(net.channels, d_act, net.d_norm)
+  else:
+    generator = ResNetGenerator(shape, net.channels, g_act)
+    body = SNResNetCriticBody(net.channels, d_act)
+  return (ConditionalGenerator(generator, num_classes),
+          Critic(body, num_classes, spectral_norm=options.architecture == "resnet"))
+
+
+def uses_batch_statistics(config: ml_collections.ConfigDict) -> bool:
+  """True when the critic normalises with batch statistics (DCGAN with
+  d_norm=batch): then examples interact and a gradient penalty is wrong."""
+  return config.gan.architecture == "dcgan" and config.net.d_norm == "batch"
