@@ -22,12 +22,11 @@ import time
 from typing import List, Optional, Sequence
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2]))
-import jax  # noqa: E402
-
-from jaxgen import config as config_lib  # noqa: E402
+from jaxgen import config as config_lib  # noqa: E402  (sets XLA flags before JAX starts)
 from jaxgen import report  # noqa: E402
 from jaxgen.experiments.cli import run_main  # noqa: E402
 from jaxgen.training.loop import train_and_evaluate  # noqa: E402
+import jax  # noqa: E402
 
 HERE = pathlib.Path(__file__).resolve().parent
 # (run name, model, latent size, beta schedule); beta = 0.8 for the VAEs.
