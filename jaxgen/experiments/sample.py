@@ -55,17 +55,9 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
   if args.num < 1:
     raise UsageError(f"--num must be at least 1, got {args.num}")
   config, family, state = load_run(args.workdir)
-  options = config.diffusion
-  sampler = args.sampler or options.sampler
-  SAMPLERS.get(sampler)
-  if sampler == "ddpm" and (args.steps is not None or args.eta is not None):
-    raise UsageError("ddpm always runs all timesteps with eta=1; use --sampler ddim "
-                     "to choose --steps or --eta")
   labels = _labels(args, config, family.spec.num_classes)
   params = family.sampling_params(state, use_ema=not args.raw_params)
-  sample_fn = jax.jit(functools.partial(
-      family.sample_with_trajectory, num=args.num, sampler=sampler, steps=args.steps,
-      eta=args.eta, guidance_scale=args.guidance_scale, keep_trajectory=args.trajectory))
+  sample_fn, sampler = _sample_fn(args, config, family)
   rng = jax.random.PRNGKey(args.seed)
   compiled = sample_fn.lower(params, rng, labels=labels).compile()
   start = time.perf_counter()
@@ -84,6 +76,29 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         out.stem + "_trajectory.png"), config.dataset)
   print(f"{args.num} samples ({sampler}) -> {out}: "
         f"{report.format_metrics({'images/s': args.num / seconds, 'seconds': seconds})}")
+
+
+def _sample_fn(args: argparse.Namespace, config, family):
+  """(jit(params, rng, labels=...) -> (samples, trajectory or None), name)."""
+  diffusion_flags = [flag for flag, value in (
+      ("--sampler", args.sampler), ("--steps", args.steps), ("--eta", args.eta),
+      ("--guidance-scale", args.guidance_scale), ("--trajectory", args.trajectory or None))
+      if value is not None]
+  if "diffusion" not in config:
+    if diffusion_flags:
+      raise UsageError(f"{', '.join(diffusion_flags)}: only for diffusion runs; "
+                       f"{args.workdir} is a {config.model} run")
+    return jax.jit(lambda params, rng, labels: (
+        family.sample(params, rng, args.num, labels), None)), config.model
+  sampler = args.sampler or config.diffusion.sampler
+  SAMPLERS.get(sampler)
+  if sampler == "ddpm" and (args.steps is not None or args.eta is not None):
+    raise UsageError("ddpm always runs all timesteps with eta=1; use --sampler ddim "
+                     "to choose --steps or --eta")
+  return jax.jit(functools.partial(
+      family.sample_with_trajectory, num=args.num, sampler=sampler, steps=args.steps,
+      eta=args.eta, guidance_scale=args.guidance_scale,
+      keep_trajectory=args.trajectory)), sampler
 
 
 def _labels(args: argparse.Namespace, config, num_classes: int) -> Optional[jnp.ndarray]:

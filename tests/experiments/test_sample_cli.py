@@ -1,0 +1,48 @@
+"""The sampling command on a tiny trained run: outputs, options, bad input."""
+
+import numpy as np
+import pytest
+
+from jaxgen import config as config_lib
+from jaxgen.experiments import sample
+from jaxgen.experiments.cli import run_main
+from jaxgen.training.loop import train_and_evaluate
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+  path = tmp_path_factory.mktemp("run")
+  config = config_lib.get_config("ddim", "gmm_ring8", "cpu")
+  config.net.update(dict(hidden=16, depth=1))
+  config.diffusion.update(dict(timesteps=50, sample_steps=5))
+  config.update(dict(batch_size=64, num_steps=4, log_every=2, checkpoint_every=4,
+                     sample_every=100, num_samples=16))
+  train_and_evaluate(config, path)
+  return path
+
+
+def test_samples_are_written(workdir, tmp_path, capsys):
+  out = tmp_path / "s.png"
+  argv = ["--workdir", str(workdir), "--num", "32", "--steps", "3", "--eta", "0.5",
+          "--trajectory", "--out", str(out)]
+  assert run_main(sample.main, argv) == 0
+  assert out.is_file() and (tmp_path / "s_trajectory.png").is_file()
+  assert np.load(tmp_path / "s.npz")["images"].shape == (32, 2)
+  assert "images/s" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--sampler", "ddpm", "--steps", "3"], "ddpm always runs all timesteps"),
+    (["--sampler", "euler"], "unknown sampler 'euler'"),
+    (["--label", "3"], "unconditional model"),
+    (["--eta", "2"], "eta must be in [0, 1]"),
+    (["--num", "0"], "--num must be at least 1"),
+])
+def test_bad_options_exit_2(workdir, argv, message, capsys):
+  assert run_main(sample.main, ["--workdir", str(workdir)] + argv) == 2
+  assert message in capsys.readouterr().err
+
+
+def test_not_a_run_exit_2(tmp_path, capsys):
+  assert run_main(sample.main, ["--workdir", str(tmp_path)]) == 2
+  assert "is not a jaxgen run" in capsys.readouterr().err
