@@ -11,18 +11,6 @@ from jaxgen.nn.layers import (Downsample, ResBlock, SelfAttention2D, TimeEmbeddi
                               Upsample, sinusoidal_embedding)
 
 
-def _fake_params(module, *args, **kwargs):
-  """Variables of `module.init`'s shapes, filled from numpy.
-
-  XLA takes seconds per kernel shape to compile the random initialisers on CPU;
-  these tests check wiring, not initial values.
-  """
-  shapes = jax.eval_shape(lambda: module.init(jax.random.key(0), *args, **kwargs))
-  rng = np.random.default_rng(0)
-  return jax.tree.map(
-      lambda s: jnp.asarray(0.3 * rng.standard_normal(s.shape), s.dtype), shapes)
-
-
 def test_sinusoidal_embedding_known_values():
   emb = sinusoidal_embedding(jnp.array([0.0, 1.0, 2.5]), 8)
   assert emb.shape == (3, 8) and emb.dtype == jnp.float32
@@ -38,19 +26,19 @@ def test_sinusoidal_embedding_rejects_odd_width():
     sinusoidal_embedding(jnp.zeros(2), 7)
 
 
-def test_time_embedding_shape():
+def test_time_embedding_shape(fake_params):
   module = TimeEmbedding(dim=16, features=32)
   t = jnp.array([0.0, 999.0])
-  out = module.apply(_fake_params(module, t), t)
+  out = module.apply(fake_params(module, t), t)
   assert out.shape == (2, 32)
 
 
-def test_resblock_projects_skip_and_uses_embedding():
+def test_resblock_projects_skip_and_uses_embedding(fake_params):
   block = ResBlock(features=16, num_groups=4)
   rng = np.random.default_rng(0)
   x = jnp.asarray(rng.standard_normal((2, 6, 6, 8)), jnp.float32)
   emb = jnp.asarray(rng.standard_normal((2, 12)), jnp.float32)
-  params = _fake_params(block, x, emb, train=False)
+  params = fake_params(block, x, emb, train=False)
   apply = jax.jit(lambda emb: block.apply(params, x, emb, train=False))
   out = apply(emb)
   assert out.shape == (2, 6, 6, 16)
@@ -58,22 +46,22 @@ def test_resblock_projects_skip_and_uses_embedding():
   assert not np.allclose(out, apply(emb + 1.0))
 
 
-def test_attention_is_residual_and_keeps_shape():
+def test_attention_is_residual_and_keeps_shape(fake_params):
   attention = SelfAttention2D(num_heads=2, num_groups=4)
   x = jnp.asarray(np.random.default_rng(0).standard_normal((2, 5, 3, 8)), jnp.float32)
-  params = _fake_params(attention, x)
+  params = fake_params(attention, x)
   apply = jax.jit(attention.apply)
   assert apply(params, x).shape == x.shape
   np.testing.assert_array_equal(apply(jax.tree.map(jnp.zeros_like, params), x), x)
 
 
 @pytest.mark.parametrize("size,down", [(28, 14), (14, 7), (7, 4), (32, 16), (5, 3)])
-def test_downsample_rounds_up_and_upsample_restores(size, down):
+def test_downsample_rounds_up_and_upsample_restores(size, down, fake_params):
   x = jnp.ones((1, size, size, 4))
-  h = Downsample().apply(_fake_params(Downsample(), x), x)
+  h = Downsample().apply(fake_params(Downsample(), x), x)
   assert h.shape == (1, down, down, 4)
   up = Upsample()
-  y = up.apply(_fake_params(up, h, (size, size)), h, (size, size))
+  y = up.apply(fake_params(up, h, (size, size)), h, (size, size))
   assert y.shape == x.shape
 
 
