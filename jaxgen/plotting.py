@@ -96,6 +96,18 @@ def save_trajectory(trajectory: np.ndarray, path: pathlib.Path, dataset: str = "
   _save(fig, path)
 
 
+def save_latent_scatter(codes: np.ndarray, labels: np.ndarray,
+                        path: pathlib.Path) -> None:
+  """codes: float32 [N, 2] latent means; labels: int [N], one colour each."""
+  fig, ax = plt.subplots(figsize=(5, 5))
+  points = ax.scatter(codes[:, 0], codes[:, 1], c=labels, cmap="tab10", s=4, alpha=0.7)
+  ax.legend(*points.legend_elements(), title="class", fontsize=7, loc="best")
+  ax.set_xlabel("z[0]")
+  ax.set_ylabel("z[1]")
+  ax.set_aspect("equal")
+  _save(fig, path)
+
+
 def save_loss_curves(metrics_path: pathlib.Path, path: pathlib.Path) -> None:
   """One panel per training metric in metrics.jsonl, against step."""
   records = [json.loads(line) for line in pathlib.Path(metrics_path).read_text().splitlines()]

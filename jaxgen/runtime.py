@@ -15,7 +15,7 @@ import os
 _XLA_CPU_FLAGS = (
     ("--xla_cpu_experimental_ynn_fusion_type=-individual_convolution",
      "XLA:CPU's YNNPACK path runs each convolution unfused; leaving it out of the "
-     "YNN fusion cut a UNet train step 1.7-4x on a 2-core CPU (jaxlib 0.10.2)",
+     "YNN fusion cut a UNet train step 1.7-3.7x on a 2-core CPU (jaxlib 0.10.2)",
      ("0.10.",)),
 )
 

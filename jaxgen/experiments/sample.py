@@ -20,6 +20,7 @@ from jaxgen import plotting
 from jaxgen import report
 from jaxgen.errors import UsageError
 from jaxgen.experiments.cli import run_main
+from jaxgen.families import cycling_labels
 from jaxgen.families.diffusion.samplers import SAMPLERS
 from jaxgen.training.runs import load_run
 
@@ -108,7 +109,7 @@ def _labels(args: argparse.Namespace, config, num_classes: int) -> Optional[jnp.
                        f"--guidance-scale need a run trained with --config.conditional=True")
     return None
   if args.label is None:
-    return jnp.arange(args.num, dtype=jnp.int32) % num_classes
+    return cycling_labels(args.num, num_classes)
   if not 0 <= args.label < num_classes:
     raise UsageError(f"--label must be in [0, {num_classes - 1}], got {args.label}")
   return jnp.full((args.num,), args.label, jnp.int32)

@@ -77,6 +77,12 @@ class Family(abc.ABC):
     first `figure_examples` test examples (e.g. for reconstructions). Default: none."""
 
 
+def cycling_labels(num: int, num_classes: int) -> jnp.ndarray:
+  """int32 [num]: classes 0, 1, ..., num_classes - 1, 0, 1, ... (one class per
+  column of a grid num_classes wide)."""
+  return jnp.arange(num, dtype=jnp.int32) % num_classes
+
+
 @dataclasses.dataclass(frozen=True)
 class ModelEntry:
   """A `--model` name: the family class and how it fills in the config."""

@@ -20,7 +20,7 @@ from jaxgen import data
 from jaxgen import plotting
 from jaxgen import report
 from jaxgen.errors import TrainingError, UsageError
-from jaxgen.families import MODELS, DataSpec, Family
+from jaxgen.families import MODELS, DataSpec, Family, cycling_labels
 from jaxgen.training import runs
 from jaxgen.training import sharding
 from jaxgen.training.checkpoints import Checkpointer
@@ -201,7 +201,7 @@ def _compile_sampler(family: Family, config: ml_collections.ConfigDict):
   """jit(params, rng) -> samples [num_samples, *shape]; conditional models get
   labels 0, 1, ..., so a grid has one class per column."""
   num = config.num_samples
-  labels = (jnp.arange(num) % family.spec.num_classes) if config.conditional else None
+  labels = cycling_labels(num, family.spec.num_classes) if config.conditional else None
   return jax.jit(lambda params, rng: family.sample(params, rng, num, labels))
 
 

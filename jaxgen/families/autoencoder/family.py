@@ -20,10 +20,9 @@ from jaxgen import plotting
 from jaxgen.errors import UsageError
 from jaxgen.families.autoencoder import config as autoencoder_config
 from jaxgen.families.autoencoder.beta import BETA_SCHEDULES
-from jaxgen.families.autoencoder.figures import save_latent_scatter
 from jaxgen.families.autoencoder.losses import (RECONSTRUCTION_LOSSES, gaussian_kl,
                                                 reparameterize)
-from jaxgen.families.family import MODELS, DataSpec, Family, ModelEntry
+from jaxgen.families.family import MODELS, DataSpec, Family, ModelEntry, cycling_labels
 from jaxgen.nn.autoencoder_conv import ConvDecoder, ConvEncoder
 from jaxgen.nn.autoencoder_mlp import MLPDecoder, MLPEncoder
 from jaxgen.training.optim import make_optimizer
@@ -157,7 +156,7 @@ class AutoencoderFamily(Family):
     Conditional models without labels get classes 0, 1, ..., cycling."""
     del options
     if self.num_classes and labels is None:
-      labels = jnp.arange(num) % self.num_classes
+      labels = cycling_labels(num, self.num_classes)
     z = jax.random.normal(rng, (num, self.latent_dim))
     return self.decode(params, z, self.condition(labels))
 
@@ -199,7 +198,7 @@ class AutoencoderFamily(Family):
             outdir / "class_grid.png", ncols=10)
     if self.latent_dim == 2:
       means = self.encode(params, examples["x"], self.condition(examples["labels"]))[0]
-      save_latent_scatter(np.asarray(means), np.asarray(examples["labels"]),
+      plotting.save_latent_scatter(np.asarray(means), np.asarray(examples["labels"]),
                           outdir / "latent_scatter.png")
 
   def interpolate(self, params: Any, x: jnp.ndarray, labels: jnp.ndarray) -> jnp.ndarray:

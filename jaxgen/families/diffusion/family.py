@@ -13,7 +13,7 @@ from jaxgen.families.diffusion import config as diffusion_config
 from jaxgen.families.diffusion.objectives import OBJECTIVES
 from jaxgen.families.diffusion.samplers import SAMPLERS
 from jaxgen.families.diffusion.schedules import SCHEDULES, q_sample
-from jaxgen.families.family import MODELS, DataSpec, Family, ModelEntry
+from jaxgen.families.family import MODELS, DataSpec, Family, ModelEntry, cycling_labels
 from jaxgen.nn.mlp import MLPDenoiser
 from jaxgen.nn.unet import UNet
 from jaxgen.training.optim import make_optimizer
@@ -134,7 +134,7 @@ class DiffusionFamily(Family):
     """denoising_trajectory.png: rows = samples, columns = timesteps."""
     del examples
     num = 8 if self.spec.is_image else 2000
-    labels = (jnp.arange(num) % self.num_classes) if self.num_classes else None
+    labels = cycling_labels(num, self.num_classes) if self.num_classes else None
     sample_fn = jax.jit(functools.partial(self.sample_with_trajectory, num=num,
                                           keep_trajectory=True))
     _, trajectory = sample_fn(params, rng, labels=labels)

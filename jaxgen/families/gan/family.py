@@ -19,7 +19,7 @@ import numpy as np
 from jaxgen import interpolation
 from jaxgen import plotting
 from jaxgen.errors import UsageError
-from jaxgen.families.family import MODELS, DataSpec, Family, ModelEntry
+from jaxgen.families.family import MODELS, DataSpec, Family, ModelEntry, cycling_labels
 from jaxgen.families.gan import config as gan_config
 from jaxgen.families.gan.losses import LOSSES, gradient_penalty
 from jaxgen.families.gan.networks import build_networks, uses_batch_statistics
@@ -170,7 +170,7 @@ class GANFamily(Family):
     """z [N, latent_dim] -> samples [N, *shape] (BatchNorm in inference mode).
     labels: [N] int32 for conditional models; None means classes 0, 1, ... in turn."""
     if self.num_classes and labels is None:
-      labels = jnp.arange(z.shape[0]) % self.num_classes
+      labels = cycling_labels(z.shape[0], self.num_classes)
     return self.generator.apply(params, z, self._labels(labels), train=False)
 
   def sample(self, params, rng, num, labels=None, **options):
