@@ -19,7 +19,7 @@ from jaxgen.families import MODELS
 PRESETS = ("cpu", "full")
 # Fields that may change when a run resumes (they do not change the model).
 RESUMABLE_FIELDS = ("num_steps", "log_every", "checkpoint_every", "sample_every",
-                    "num_samples", "keep_checkpoints")
+                    "num_samples", "keep_checkpoints", "fid")
 
 
 def base_config() -> ml_collections.ConfigDict:
@@ -41,6 +41,15 @@ def base_config() -> ml_collections.ConfigDict:
   config.optim = ml_collections.ConfigDict(dict(
       learning_rate=2e-4, warmup_steps=500, b1=0.9, b2=0.999, weight_decay=0.0,
       grad_clip=1.0))
+  # FID of `num_samples` samples against the reference split's statistics
+  # (image datasets), every `every` steps (0: at the end only) and at the end.
+  config.fid = ml_collections.ConfigDict(dict(
+      num_samples=0,          # 0 turns FID off
+      every=0,
+      batch_size=64,          # samples per sampler call and per Inception call
+      reference_split="train",
+      reference_size=0,       # first N reference images; 0: the whole split
+      kid=False))
   return config
 
 
@@ -55,6 +64,9 @@ def get_config(model: str, dataset: str, preset: str) -> ml_collections.ConfigDi
   config = base_config()
   config.model, config.dataset, config.preset = model, dataset, preset
   entry.configure(config, preset, data.is_image_dataset(dataset))
+  if preset == "full" and data.is_image_dataset(dataset):
+    config.fid.update(num_samples=10_000, every=max(config.num_steps // 10, 1),
+                      batch_size=500, kid=True)
   return config
 
 

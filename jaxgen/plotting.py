@@ -109,14 +109,19 @@ def save_latent_scatter(codes: np.ndarray, labels: np.ndarray,
 
 
 def save_loss_curves(metrics_path: pathlib.Path, path: pathlib.Path) -> None:
-  """One panel per training metric in metrics.jsonl, against step."""
+  """One panel per training metric in metrics.jsonl (and FID), against step."""
   records = [json.loads(line) for line in pathlib.Path(metrics_path).read_text().splitlines()]
   series = {}
   for record in records:
-    if "loss" not in record or "split" in record:  # training records only
+    if "split" in record:  # training records only
       continue
-    for key, value in record.items():
-      if key not in ("step", "steps/s") and isinstance(value, (int, float)):
+    if "loss" in record:
+      keys = [k for k in record if k not in ("step", "steps/s")]
+    else:
+      keys = [k for k in ("fid", "kid") if k in record]
+    for key in keys:
+      value = record[key]
+      if isinstance(value, (int, float)):
         series.setdefault(key, ([], []))
         series[key][0].append(record["step"])
         series[key][1].append(value)

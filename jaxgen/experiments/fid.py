@@ -34,7 +34,6 @@ from jaxgen.metrics.features import FeatureExtractor
 # pytorch-fid's IMAGE_EXTENSIONS.
 IMAGE_EXTENSIONS = {".bmp", ".jpg", ".jpeg", ".pgm", ".png", ".ppm", ".tif",
                     ".tiff", ".webp"}
-_log = logging.getLogger(__name__)
 _INPUT_HELP = ("a folder of images, an .npz of uint8 images or of mu/sigma "
                "statistics, or a dataset split such as mnist:train")
 
@@ -117,16 +116,8 @@ def input_statistics(source: Input, extractor: FeatureExtractor,
   """mu [2048], sigma [2048, 2048] of `source`, filling `reservoir` if given."""
   if source.stats is not None:
     return source.stats
-  stats = fid_lib.FeatureStats()
-  batches = extractor.batches(source.batches(extractor.batch_size))
-  for i, features in enumerate(batches):
-    stats.update(features)
-    if reservoir is not None:
-      reservoir.update(features)
-    if (i + 1) % 20 == 0:
-      _log.info("%s: %d/%d images, %.1f images/s", source.spec, stats.n,
-                source.num_images, extractor.images_per_second)
-  return stats.mean_cov()
+  return fid_lib.image_statistics(source.batches(extractor.batch_size), extractor,
+                                  reservoir, source.spec, source.num_images)
 
 
 def _parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
@@ -183,7 +174,9 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     reservoirs.append(kid_lib.FeatureReservoir() if args.kid else None)
     stats.append(input_statistics(source, extractor, reservoirs[-1]))
     if args.save_stats:
-      fid_lib.save_stats(pathlib.Path(args.save_stats[side]), *stats[-1])
+      fid_lib.save_stats(
+          pathlib.Path(args.save_stats[side]), *stats[-1],
+          features=reservoirs[-1].features if args.kid else None)
     if source.stats is None:
       metrics[f"images_{'ab'[side]}"] = source.num_images
   if len(sources) == 2:

@@ -36,6 +36,9 @@ def parse_args(argv: Optional[Sequence[str]]) -> Tuple[argparse.Namespace, List[
   parser.add_argument("--data-dir", default=None,
                       help="folder with the original IDX .gz files (default: "
                            "$JAXGEN_DATA_DIR, else tensorflow-datasets)")
+  parser.add_argument("--inception-weights", default=None, metavar="PATH",
+                      help="FID Inception weights for --config.fid.num_samples>0 "
+                           "(default: $JAXGEN_FID_WEIGHTS, else the cache)")
   args, extra = parser.parse_known_args(argv)
   for token in extra:
     if not (token.startswith("--config.") and "=" in token):
@@ -54,7 +57,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
   print(f"jaxgen: {config.model} on {config.dataset}, preset {preset}, "
         f"{jax.device_count()} {jax.default_backend()} device(s), workdir {workdir}",
         file=sys.stderr)
-  train_and_evaluate(config, workdir, data_dir=args.data_dir)
+  train_and_evaluate(config, workdir, data_dir=args.data_dir,
+                     inception_weights=args.inception_weights)
 
 
 if __name__ == "__main__":

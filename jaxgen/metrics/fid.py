@@ -20,11 +20,13 @@ imaginary component does.
 
 import logging
 import pathlib
-from typing import Tuple
+from typing import Iterable, Optional, Tuple
 
 import numpy as np
 
 from jaxgen.errors import UsageError
+from jaxgen.metrics.features import FeatureExtractor
+from jaxgen.metrics.kid import FeatureReservoir
 
 _IMAGINARY_TOLERANCE = 1e-3
 _log = logging.getLogger(__name__)
@@ -54,11 +56,40 @@ class FeatureStats:
     return mu, sigma
 
 
-def save_stats(path: pathlib.Path, mu: np.ndarray, sigma: np.ndarray) -> None:
-  """Writes pytorch-fid's statistics file: an .npz with `mu` and `sigma`."""
+def image_statistics(batches: Iterable[np.ndarray], extractor: FeatureExtractor,
+                     reservoir: Optional[FeatureReservoir] = None,
+                     label: str = "images", total: Optional[int] = None
+                     ) -> Tuple[np.ndarray, np.ndarray]:
+  """mu [2048], sigma [2048, 2048] of uint8 image batches, streamed.
+
+  Fills `reservoir` (for KID) when given and logs progress every 20 batches.
+  """
+  stats = FeatureStats()
+  for i, features in enumerate(extractor.batches(batches)):
+    stats.update(features)
+    if reservoir is not None:
+      reservoir.update(features)
+    if (i + 1) % 20 == 0:
+      _log.info("%s: %d/%s images, %.1f images/s", label, stats.n,
+                total or "?", extractor.images_per_second)
+  return stats.mean_cov()
+
+
+def save_stats(path: pathlib.Path, mu: np.ndarray, sigma: np.ndarray,
+               features: Optional[np.ndarray] = None) -> None:
+  """Writes pytorch-fid's statistics file: an .npz with `mu` and `sigma`.
+
+  `features` [N, D] (a random subset, for KID) is stored under its own key,
+  which pytorch-fid ignores. The file appears whole or not at all.
+  """
   path = pathlib.Path(path)
   path.parent.mkdir(parents=True, exist_ok=True)
-  np.savez(path, mu=mu, sigma=sigma)
+  arrays = {"mu": mu, "sigma": sigma}
+  if features is not None:
+    arrays["features"] = np.asarray(features, np.float32)
+  partial = path.with_name(path.name + ".partial.npz")
+  np.savez(partial, **arrays)
+  partial.replace(path)
 
 
 def load_stats(path: pathlib.Path) -> Tuple[np.ndarray, np.ndarray]:

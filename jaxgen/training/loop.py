@@ -4,6 +4,7 @@ dataset (on device) -> batch drawn inside the compiled step -> family.train_step
 -> EMA -> metrics.jsonl / progress -> checkpoints -> sample grids and metrics.
 """
 
+import functools
 import json
 import pathlib
 import signal
@@ -25,6 +26,7 @@ from jaxgen.training import runs
 from jaxgen.training import sharding
 from jaxgen.training.checkpoints import Checkpointer
 from jaxgen.training.evaluate import sample_metrics
+from jaxgen.training.fid_eval import FidEvaluator
 from jaxgen.training.logbook import Logbook
 from jaxgen.training.state import TrainState, ema_update
 
@@ -87,10 +89,14 @@ class _StopRequest:
 
 def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
                        data_dir: Optional[str] = None,
+                       inception_weights: Optional[str] = None,
                        devices: Optional[Sequence[jax.Device]] = None) -> TrainState:
   """Trains config.model on config.dataset, writing everything into workdir.
 
-  Rerunning on the same workdir resumes from its latest checkpoint. Returns the
+  With config.fid.num_samples > 0 it also logs FID every config.fid.every
+  steps and at the end (Inception weights from `inception_weights`, else
+  $JAXGEN_FID_WEIGHTS or the cache). Rerunning on the same workdir resumes
+  from its latest checkpoint. Returns the
   final TrainState. Raises UsageError for bad input, TrainingError when the loss
   stops being finite, KeyboardInterrupt after Ctrl-C (a checkpoint is saved).
   """
@@ -113,8 +119,22 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
   x_all = jax.device_put(dataset.x, replicated)
   labels_all = jax.device_put(dataset.labels.astype(np.int32), replicated)
   train_step = compile_train_step(family, config, mesh)
-  sample_fn = _compile_sampler(family, config)
+  sample_fn = _compile_sampler(family, config, config.num_samples)
   sample_rng = jax.random.PRNGKey(config.seed + 1)  # fixed noise: grids compare across steps
+  fid_eval = None
+  if config.fid.num_samples:  # before training, so a missing file fails fast
+    fid_eval = FidEvaluator.from_config(config, data_dir=data_dir,
+                                        inception_weights_path=inception_weights,
+                                        devices=devices)
+    fid_draw = _compile_sampler(family, config, fid_eval.extractor.batch_size)
+    fid_rng = jax.random.PRNGKey(config.seed + 2)
+
+  def log_fid(step: int) -> None:
+    draw = functools.partial(fid_draw, family.sampling_params(state))
+    metrics = fid_eval(draw, fid_rng)
+    log.write({"step": step, "fid/reference": fid_eval.reference.name, **metrics})
+    log.say(f"step {step}: {report.format_metrics(metrics)} "
+            f"(vs {fid_eval.reference.name})")
 
   pending: List[Dict[str, Any]] = []
   start_step = int(state.step)
@@ -171,6 +191,11 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
         _write_samples(sample_fn(family.sampling_params(state), sample_rng), step, config,
                        workdir, log)
         clock = time.perf_counter()
+      if fid_eval and config.fid.every and step % config.fid.every == 0 and (
+          step < config.num_steps):
+        flush(step)
+        log_fid(step)
+        clock = time.perf_counter()
       if stop.requested:
         save(step)
         log.say(f"interrupted at step {step}; checkpoint saved in {workdir / 'checkpoints'}"
@@ -182,6 +207,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
   params = family.sampling_params(state)
   samples_path = _write_samples(sample_fn(params, sample_rng), final_step, config, workdir,
                                 log, name="final")
+  if fid_eval:
+    log_fid(final_step)
   test = data.load(config.dataset, "test", data_dir)
   test_batch = {"x": to_model_range(jnp.asarray(test.x)),
                 "labels": jnp.asarray(test.labels, jnp.int32)}
@@ -197,10 +224,9 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
   return state
 
 
-def _compile_sampler(family: Family, config: ml_collections.ConfigDict):
-  """jit(params, rng) -> samples [num_samples, *shape]; conditional models get
-  labels 0, 1, ..., so a grid has one class per column."""
-  num = config.num_samples
+def _compile_sampler(family: Family, config: ml_collections.ConfigDict, num: int):
+  """jit(params, rng) -> samples [num, *shape]; conditional models get labels
+  0, 1, ..., so a grid has one class per column and classes are balanced."""
   labels = cycling_labels(num, family.spec.num_classes) if config.conditional else None
   return jax.jit(lambda params, rng: family.sample(params, rng, num, labels))
 

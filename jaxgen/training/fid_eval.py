@@ -1,0 +1,131 @@
+"""FID (and KID) of a model's samples against a dataset split's statistics.
+
+The reference statistics of a split (mu, sigma and a random subset of 10,000
+features for KID) are computed once and cached in
+`$JAXGEN_CACHE_DIR/fid_stats/` (default `~/.cache/jaxgen/fid_stats/`) as
+pytorch-fid-compatible .npz files, e.g. `mnist_train.npz`; a run, a study or
+`python -m jaxgen.experiments.fid ... --save-stats` can fill that cache.
+"""
+
+import dataclasses
+import logging
+import os
+import pathlib
+import time
+from typing import Callable, Dict, Optional, Sequence
+
+import jax
+import ml_collections
+import numpy as np
+
+from jaxgen import data
+from jaxgen import plotting
+from jaxgen.errors import UsageError
+from jaxgen.metrics import fid as fid_lib
+from jaxgen.metrics import inception_weights
+from jaxgen.metrics import kid as kid_lib
+from jaxgen.metrics.features import FeatureExtractor
+
+_log = logging.getLogger(__name__)
+
+
+def cache_dir() -> pathlib.Path:
+  """Where reference statistics are cached: $JAXGEN_CACHE_DIR/fid_stats."""
+  root = os.environ.get("JAXGEN_CACHE_DIR")
+  return (pathlib.Path(root) if root else inception_weights.CACHE_DIR) / "fid_stats"
+
+
+@dataclasses.dataclass(frozen=True)
+class Reference:
+  """Statistics of the real images that samples are compared with."""
+  name: str                           # e.g. "mnist:train" or "mnist:train[:5000]"
+  mu: np.ndarray                      # [2048] float64
+  sigma: np.ndarray                   # [2048, 2048] float64
+  features: Optional[np.ndarray]      # [<=10000, 2048] float32, for KID
+
+
+def dataset_reference(dataset: str, split: str, extractor: FeatureExtractor, *,
+                      size: int = 0, data_dir: Optional[str] = None) -> Reference:
+  """Statistics of `dataset:split` (its first `size` images; 0: all), cached."""
+  images = data.load(dataset, split, data_dir).x
+  if not 0 <= size <= len(images):
+    raise UsageError(f"fid.reference_size is {size}, but {dataset}:{split} has "
+                     f"{len(images)} images; pass 0 (all) up to {len(images)}")
+  name = f"{dataset}:{split}" + (f"[:{size}]" if size else "")
+  path = cache_dir() / (f"{dataset}_{split}" + (f"_{size}" if size else "") + ".npz")
+  if path.is_file():
+    with np.load(path) as arrays:
+      features = arrays["features"] if "features" in arrays else None
+    return Reference(name, *fid_lib.load_stats(path), features)
+  images = images[:size] if size else images
+  _log.info("computing FID statistics of %s once (%d images; cached in %s)",
+            name, len(images), path)
+  reservoir = kid_lib.FeatureReservoir()
+  mu, sigma = fid_lib.image_statistics(
+      (images[i:i + extractor.batch_size] for i in range(0, len(images), extractor.batch_size)),
+      extractor, reservoir, name, len(images))
+  fid_lib.save_stats(path, mu, sigma, features=reservoir.features)
+  return Reference(name, mu, sigma, reservoir.features)
+
+
+class FidEvaluator:
+  """Draws `num_samples` samples, streams them through Inception, compares.
+
+  Call it with `draw(rng) -> [B, H, W, C]` float samples in [-1, 1] (or uint8);
+  it returns {"fid", "fid/samples", "fid/seconds"} and, with `kid`, "kid" and
+  "kid_std" against the reference's feature subset.
+  """
+
+  def __init__(self, reference: Reference, extractor: FeatureExtractor,
+               num_samples: int, kid: bool = False):
+    if num_samples < 2:
+      raise UsageError(f"fid.num_samples must be at least 2, got {num_samples}")
+    if kid and reference.features is None:
+      raise UsageError(f"KID needs features of {reference.name}, but its cached "
+                       f"statistics have none; delete that file in {cache_dir()} to "
+                       "recompute it, or set --config.fid.kid=False")
+    self.reference = reference
+    self.extractor = extractor
+    self.num_samples = num_samples
+    self.kid = kid
+
+  @classmethod
+  def from_config(cls, config: ml_collections.ConfigDict, *,
+                  data_dir: Optional[str] = None,
+                  inception_weights_path: Optional[str] = None,
+                  devices: Optional[Sequence[jax.Device]] = None) -> "FidEvaluator":
+    """The evaluator that `config.fid` describes, for config.dataset."""
+    fid = config.fid
+    if not data.is_image_dataset(config.dataset):
+      raise UsageError(f"FID needs images, but {config.dataset} is 2-D points (its "
+                       "runs log mixture metrics); set --config.fid.num_samples=0")
+    weights = inception_weights.resolve_weights_path(inception_weights_path)
+    extractor = FeatureExtractor(inception_weights.load_inception_params(str(weights)),
+                                 batch_size=fid.batch_size, devices=devices)
+    reference = dataset_reference(config.dataset, fid.reference_split, extractor,
+                                  size=fid.reference_size, data_dir=data_dir)
+    return cls(reference, extractor, fid.num_samples, fid.kid)
+
+  def __call__(self, draw: Callable[[jax.Array], jax.Array],
+               rng: jax.Array) -> Dict[str, float]:
+    start = time.perf_counter()
+    reservoir = kid_lib.FeatureReservoir() if self.kid else None
+
+    def batches():
+      remaining, index = self.num_samples, 0
+      while remaining > 0:
+        images = plotting.to_uint8(np.asarray(draw(jax.random.fold_in(rng, index))))
+        yield images[:remaining]
+        remaining -= len(images)
+        index += 1
+
+    mu, sigma = fid_lib.image_statistics(batches(), self.extractor, reservoir,
+                                         "samples", self.num_samples)
+    metrics = {"fid": fid_lib.frechet_distance(mu, sigma, self.reference.mu,
+                                               self.reference.sigma)}
+    if self.kid:
+      metrics["kid"], metrics["kid_std"] = kid_lib.kid(reservoir.features,
+                                                       self.reference.features)
+    metrics["fid/samples"] = self.num_samples
+    metrics["fid/seconds"] = time.perf_counter() - start
+    return metrics
