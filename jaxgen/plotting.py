@@ -6,7 +6,7 @@ Images come in as float32 in [-1, 1] ([N, H, W, C]) or uint8 in [0, 255].
 import json
 import math
 import pathlib
-from typing import Optional
+from typing import Mapping, Optional
 
 import matplotlib
 
@@ -65,6 +65,25 @@ def _scatter(ax, points: np.ndarray, dataset: str) -> None:
   ax.set_xlim(-extent, extent)
   ax.set_ylim(-extent, extent)
   ax.set_aspect("equal")
+
+
+def save_sample_panels(panels: Mapping[str, np.ndarray], path: pathlib.Path,
+                       dataset: str) -> None:
+  """One titled panel per entry: an image grid for [N, H, W, C] samples
+  (float in [-1, 1] or uint8), a scatter over the true density for [N, 2]."""
+  fig, axes = plt.subplots(1, len(panels), figsize=(3.5 * len(panels), 3.7),
+                           squeeze=False)
+  for ax, (title, samples) in zip(axes[0], panels.items()):
+    if samples.ndim == 4:
+      grid = image_grid(samples)
+      ax.imshow(grid[..., 0] if grid.shape[-1] == 1 else grid, cmap="gray",
+                vmin=0, vmax=255)
+    else:
+      _scatter(ax, samples, dataset)
+    ax.set_title(title)
+    ax.set_xticks([])
+    ax.set_yticks([])
+  _save(fig, path)
 
 
 def save_samples(samples: np.ndarray, path: pathlib.Path, dataset: str,

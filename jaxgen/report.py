@@ -7,22 +7,23 @@ from typing import Any, Mapping
 
 # Digits after the point for each kind of number; anything else gets 4
 # significant digits.
-_DECIMALS = {"fid": 2, "kid": 5, "kid_std": 5, "steps/s": 2, "images/s": 1, "examples/s": 1,
+_DECIMALS = {"fid": 2, "kid": 5, "kid_std": 5, "steps/s": 2, "images/s": 1,
+             "samples/s": 1, "examples/s": 1,
              "seconds": 1}
 
 
 def format_value(name: str, value: Any) -> str:
   """`format_value("fid", 3.14159) == "3.14"`; ints print as ints.
 
-  A name like "fid/seconds" is formatted as its last part when the whole
-  name has no rule of its own.
+  A name like "fid/seconds" or "train_seconds" is formatted as its last part
+  (after "/" or "_") when the whole name has no rule of its own.
   """
   if isinstance(value, (int, str)) or value is None:
     return str(value)
   value = float(value)
   if not math.isfinite(value):
     return str(value)
-  kind = name if name in _DECIMALS else name.rsplit("/", 1)[-1]
+  kind = name if name in _DECIMALS else name.replace("_", "/").rsplit("/", 1)[-1]
   if kind in _DECIMALS:
     return f"{value:.{_DECIMALS[kind]}f}"
   return f"{value:.4g}"

@@ -7,6 +7,7 @@ e.g. `--config.num_steps=500 --config.net.channels=64`.
 
 import argparse
 import os
+import pathlib
 import sys
 from typing import List, Optional, Sequence, Tuple
 
@@ -15,6 +16,7 @@ import jax
 from jaxgen import config as config_lib
 from jaxgen import families
 from jaxgen.errors import UsageError
+from jaxgen.experiments import compare
 from jaxgen.experiments.cli import run_main
 from jaxgen.training.loop import train_and_evaluate
 
@@ -24,7 +26,8 @@ def parse_args(argv: Optional[Sequence[str]]) -> Tuple[argparse.Namespace, List[
       prog="python -m jaxgen.experiments.run", description=__doc__.splitlines()[0],
       epilog="Extra flags --config.FIELD=VALUE override any config field.")
   parser.add_argument("--model", default="ddim",
-                      help=f"one of: {', '.join(families.MODELS.names())}")
+                      help=f"one of: {', '.join(families.MODELS.names())}; or a comma "
+                           "list, or all: trains each and writes a comparison table")
   parser.add_argument("--dataset", default="mnist",
                       help="mnist, fashion_mnist, gmm_ring8 or gmm_grid25")
   parser.add_argument("--preset", default=None, choices=config_lib.PRESETS,
@@ -32,7 +35,8 @@ def parse_args(argv: Optional[Sequence[str]]) -> Tuple[argparse.Namespace, List[
                            "default: cpu when JAX sees only a CPU, else full")
   parser.add_argument("--workdir", default=None,
                       help="where checkpoints, metrics and plots go "
-                           "(default: runs/MODEL_DATASET); rerun to resume")
+                           "(default: runs/MODEL_DATASET; with several models: "
+                           "WORKDIR/MODEL_DATASET, default runs/); rerun to resume")
   parser.add_argument("--data-dir", default=None,
                       help="folder with the original IDX .gz files (default: "
                            "$JAXGEN_DATA_DIR, else tensorflow-datasets)")
@@ -51,6 +55,12 @@ def parse_args(argv: Optional[Sequence[str]]) -> Tuple[argparse.Namespace, List[
 def main(argv: Optional[Sequence[str]] = None) -> None:
   args, overrides = parse_args(argv)
   preset = args.preset or ("cpu" if jax.default_backend() == "cpu" else "full")
+  models = compare.parse_models(args.model)
+  if len(models) > 1 or args.model == "all":
+    compare.run_models(models, args.dataset, preset, overrides,
+                       pathlib.Path(args.workdir or "runs"), data_dir=args.data_dir,
+                       inception_weights=args.inception_weights)
+    return
   config = config_lib.get_config(args.model, args.dataset, preset)
   config_lib.apply_overrides(config, overrides)
   workdir = args.workdir or os.path.join("runs", f"{args.model}_{args.dataset}")

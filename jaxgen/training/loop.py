@@ -9,7 +9,7 @@ import json
 import pathlib
 import signal
 import time
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import jax
 import jax.numpy as jnp
@@ -100,6 +100,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
   final TrainState. Raises UsageError for bad input, TrainingError when the loss
   stops being finite, KeyboardInterrupt after Ctrl-C (a checkpoint is saved).
   """
+  started = time.perf_counter()
   workdir = pathlib.Path(workdir)
   workdir.mkdir(parents=True, exist_ok=True)
   _record_config(config, workdir)
@@ -129,21 +130,23 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
     fid_draw = _compile_sampler(family, config, fid_eval.extractor.batch_size)
     fid_rng = jax.random.PRNGKey(config.seed + 2)
 
-  def log_fid(step: int) -> None:
+  def log_fid(step: int) -> Dict[str, Any]:
     draw = functools.partial(fid_draw, family.sampling_params(state))
     metrics = fid_eval(draw, fid_rng)
     log.write({"step": step, "fid/reference": fid_eval.reference.name, **metrics})
     log.say(f"step {step}: {report.format_metrics(metrics)} "
             f"(vs {fid_eval.reference.name})")
+    return metrics
 
   pending: List[Dict[str, Any]] = []
   start_step = int(state.step)
   clock = time.perf_counter()
   steps_since_clock = 0
+  train_seconds = 0.0  # time in train steps after the first (compiling) one
 
   def flush(step: int) -> None:
     """Checks and logs the metrics of the steps since the last flush."""
-    nonlocal clock, steps_since_clock
+    nonlocal clock, steps_since_clock, train_seconds
     if not pending:
       return
     losses = np.asarray(jax.device_get([m["loss"] for m in pending]))
@@ -158,6 +161,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
     means = {k: float(np.mean(jax.device_get([m[k] for m in pending])))
              for k in pending[0]}
     elapsed = time.perf_counter() - clock
+    train_seconds += elapsed
     steps_per_second = steps_since_clock / max(elapsed, 1e-9)
     log.write({"step": step, **means, "steps/s": steps_per_second})
     log.progress(step, means, steps_per_second)
@@ -205,10 +209,14 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
   save(final_step)
   checkpointer.close()
   params = family.sampling_params(state)
-  samples_path = _write_samples(sample_fn(params, sample_rng), final_step, config, workdir,
-                                log, name="final")
+  sampler = sample_fn.lower(params, sample_rng).compile()
+  clock = time.perf_counter()
+  samples = jax.block_until_ready(sampler(params, sample_rng))
+  sample_seconds = time.perf_counter() - clock
+  samples_path, summary = _write_samples(samples, final_step, config, workdir, log,
+                                         name="final")
   if fid_eval:
-    log_fid(final_step)
+    summary.update(log_fid(final_step))
   test = data.load(config.dataset, "test", data_dir)
   test_batch = {"x": to_model_range(jnp.asarray(test.x)),
                 "labels": jnp.asarray(test.labels, jnp.int32)}
@@ -216,6 +224,13 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
   if test_metrics:
     log.write({"step": final_step, "split": "test", **test_metrics})
     log.say(f"test split: {report.format_metrics(test_metrics)}")
+  report.write_json(workdir / "summary.json", {
+      "model": config.model, "dataset": config.dataset, "preset": config.preset,
+      "steps": final_step, "steps_this_run": final_step - start_step,
+      "train_seconds": train_seconds, "wall_seconds": time.perf_counter() - started,
+      "parameters": sum(np.size(p) for p in jax.tree_util.tree_leaves(state.params)),
+      "samples/s": config.num_samples / sample_seconds,
+      **summary, **{f"test/{k}": v for k, v in test_metrics.items()}})
   examples = jax.tree_util.tree_map(lambda a: a[:family.figure_examples], test_batch)
   family.write_figures(params, sample_rng, workdir, examples)
   plotting.save_loss_curves(workdir / "metrics.jsonl", workdir / "loss_curve.png")
@@ -233,17 +248,20 @@ def _compile_sampler(family: Family, config: ml_collections.ConfigDict, num: int
 
 def _write_samples(samples: jnp.ndarray, step: int, config: ml_collections.ConfigDict,
                    workdir: pathlib.Path, log: Logbook, name: Optional[str] = None
-                   ) -> pathlib.Path:
-  """Saves a sample grid (or scatter) PNG and logs any sample metrics."""
+                   ) -> Tuple[pathlib.Path, Dict[str, Any]]:
+  """Saves a sample grid (or scatter) PNG, and the samples as .npz (uint8 images
+  or float points) beside it; logs and returns any sample metrics."""
   samples = np.asarray(jax.device_get(samples))
   path = workdir / "samples" / f"{name or f'step_{step:07d}'}.png"
   plotting.save_samples(samples, path, config.dataset,
                         ncols=10 if config.conditional else None)
+  np.savez_compressed(path.with_suffix(".npz"), samples=plotting.to_uint8(samples)
+                      if samples.ndim == 4 else samples)
   metrics = sample_metrics(samples, config.dataset)
   if metrics:
     log.write({"step": step, **metrics})
     log.say(f"step {step}: {report.format_metrics(metrics)}")
-  return path
+  return path, metrics
 
 
 def _record_config(config: ml_collections.ConfigDict, workdir: pathlib.Path) -> None:

@@ -1,0 +1,102 @@
+"""Several models on one dataset, one after another, and one comparison table.
+
+  python -m jaxgen.experiments.run --model all
+  python -m jaxgen.experiments.run --model gan,wgan_gp,vae,ddpm,ddim --dataset gmm_ring8
+
+Each model trains in WORKDIR/MODEL_DATASET (resumable as usual, from its own
+summary.json once finished); then WORKDIR/comparison_DATASET.{md,json,png} hold
+the table (steps, parameters, train time, samples/s and every quality metric
+the runs logged: FID/KID, or modes covered, high-quality fraction and KL on
+2-D mixtures) and one panel of final samples per model.
+"""
+
+import json
+import pathlib
+import sys
+from typing import Any, Dict, List, Optional, Sequence
+
+import numpy as np
+
+from jaxgen import config as config_lib
+from jaxgen import families
+from jaxgen import plotting
+from jaxgen import report
+from jaxgen.errors import UsageError
+from jaxgen.training.loop import train_and_evaluate
+
+# Columns in table order; quality metrics follow, in the order first seen.
+_COLUMNS = ("model", "steps", "parameters", "train_seconds", "wall_seconds",
+            "samples/s")
+
+
+def parse_models(spec: str) -> List[str]:
+  """"all" or a comma list -> model names, each checked against the registry."""
+  if spec == "all":
+    return families.MODELS.names()
+  models = [name.strip() for name in spec.split(",") if name.strip()]
+  for name in models:
+    families.MODELS.get(name)  # unknown names raise, listing the valid ones
+  if len(set(models)) != len(models):
+    raise UsageError(f"--model {spec} names a model twice; list each once")
+  return models
+
+
+def run_models(models: Sequence[str], dataset: str, preset: str,
+               overrides: Sequence[str], workdir: pathlib.Path, *,
+               data_dir: Optional[str] = None,
+               inception_weights: Optional[str] = None) -> List[Dict[str, Any]]:
+  """Trains each model (configs checked before the first starts); writes and
+  returns the comparison rows."""
+  configs = {}
+  for model in models:
+    config = config_lib.get_config(model, dataset, preset)
+    try:
+      config_lib.apply_overrides(config, overrides)
+    except UsageError as error:
+      raise UsageError(f"{model}: {error}") from None
+    configs[model] = config
+  rows, panels = [], {}
+  for i, (model, config) in enumerate(configs.items()):
+    run_dir = workdir / f"{model}_{dataset}"
+    print(f"jaxgen: [{i + 1}/{len(configs)}] {model} on {dataset} -> {run_dir}",
+          file=sys.stderr)
+    if _finished(run_dir, config):
+      print(f"jaxgen: {run_dir} already finished; reusing its summary.json",
+            file=sys.stderr)
+    else:
+      train_and_evaluate(config, run_dir, data_dir=data_dir,
+                         inception_weights=inception_weights)
+    rows.append(json.loads((run_dir / "summary.json").read_text()))
+    with np.load(run_dir / "samples" / "final.npz") as arrays:
+      panels[model] = arrays["samples"][:64]
+  write_comparison(rows, panels, dataset, workdir)
+  return rows
+
+
+def _finished(run_dir: pathlib.Path, config) -> bool:
+  """Whether run_dir holds a finished run of exactly this config."""
+  summary, saved = run_dir / "summary.json", run_dir / "config.json"
+  return (summary.is_file() and saved.is_file()
+          and json.loads(saved.read_text()) == json.loads(config.to_json())
+          and json.loads(summary.read_text())["steps"] == config.num_steps)
+
+
+def write_comparison(rows: Sequence[Dict[str, Any]], panels: Dict[str, np.ndarray],
+                     dataset: str, workdir: pathlib.Path) -> None:
+  """comparison_DATASET.md (table), .json (rows) and .png (sample panels)."""
+  columns = list(_COLUMNS)
+  for row in rows:
+    columns += [k for k in row if k not in columns and k not in (
+        "dataset", "preset", "steps_this_run") and isinstance(row[k], (int, float))]
+  lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+  for row in rows:
+    lines.append("| " + " | ".join(
+        report.format_value(c, row[c]) if c in row else "" for c in columns) + " |")
+  base = workdir / f"comparison_{dataset}"
+  preset = ", ".join(sorted({row["preset"] for row in rows}))
+  base.with_suffix(".md").write_text(
+      f"# {dataset}, preset {preset}\n\n" + "\n".join(lines) + "\n")
+  report.write_json(base.with_suffix(".json"), {"dataset": dataset, "rows": list(rows)})
+  plotting.save_sample_panels(panels, base.with_suffix(".png"), dataset)
+  print("\n".join(lines))
+  print(f"comparison written to {base}.md, .json and .png", file=sys.stderr)

@@ -1,0 +1,23 @@
+"""Numbers people compare print one way everywhere."""
+
+import json
+
+from jaxgen import report
+
+
+def test_each_kind_of_number_has_its_digits():
+  assert report.format_value("fid", 3.14159) == "3.14"
+  assert report.format_value("kid", 0.0012345) == "0.00123"
+  assert report.format_value("images/s", 123.456) == "123.5"
+  assert report.format_value("steps/s", 1.806) == "1.81"
+  assert report.format_value("fid/seconds", 61.26) == "61.3"
+  assert report.format_value("train_seconds", 61.26) == "61.3"
+  assert report.format_value("parameters", 269059) == "269059"
+  assert report.format_value("kl", 0.0012345) == "0.001234"
+  assert report.format_value("fid", float("nan")) == "nan"
+
+
+def test_metrics_line_and_json_twin(tmp_path):
+  assert report.format_metrics({"fid": 3.1, "images/s": 120.0}) == "fid 3.10 | images/s 120.0"
+  report.write_json(tmp_path / "a" / "r.json", {"fid": 3.1})
+  assert json.loads((tmp_path / "a" / "r.json").read_text()) == {"fid": 3.1}
