@@ -2,8 +2,11 @@
 
 import json
 import math
+import os
 import pathlib
 from typing import Any, Mapping
+
+import jax
 
 # Digits after the point for each kind of number; anything else gets 4
 # significant digits.
@@ -39,3 +42,12 @@ def write_json(path: pathlib.Path, record: Mapping[str, Any]) -> None:
   path = pathlib.Path(path)
   path.parent.mkdir(parents=True, exist_ok=True)
   path.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+
+
+def hardware() -> str:
+  """What the numbers were measured on, e.g. "2-core CPU, 1 cpu device(s)" or
+  "1x NVIDIA H100 80GB HBM3"."""
+  devices = jax.devices()
+  if devices[0].platform == "cpu":
+    return f"{os.cpu_count()}-core CPU, {len(devices)} cpu device(s)"
+  return f"{len(devices)}x {devices[0].device_kind}"

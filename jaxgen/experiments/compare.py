@@ -1,10 +1,12 @@
 """Several models on one dataset, one after another, and one comparison table.
 
   python -m jaxgen.experiments.run --model all
-  python -m jaxgen.experiments.run --model gan,wgan_gp,vae,ddpm,ddim --dataset gmm_ring8
+  python -m jaxgen.experiments.run --model gan,wgan_gp,vae,ddpm,ddim \
+      --dataset gmm_ring8,gmm_grid25 --workdir runs/families_2d --table-dir experiments/families_2d
 
 Each model trains in WORKDIR/MODEL_DATASET (resumable as usual, from its own
-summary.json once finished); then WORKDIR/comparison_DATASET.{md,json,png} hold
+summary.json once finished); then TABLE_DIR/comparison_DATASET.{md,json,png}
+(TABLE_DIR defaults to WORKDIR) hold
 the table (steps, parameters, train time, samples/s and every quality metric
 the runs logged: FID/KID, or modes covered, high-quality fraction and KL on
 2-D mixtures) and one panel of final samples per model.
@@ -43,6 +45,7 @@ def parse_models(spec: str) -> List[str]:
 
 def run_models(models: Sequence[str], dataset: str, preset: str,
                overrides: Sequence[str], workdir: pathlib.Path, *,
+               table_dir: Optional[pathlib.Path] = None,
                data_dir: Optional[str] = None,
                inception_weights: Optional[str] = None) -> List[Dict[str, Any]]:
   """Trains each model (configs checked before the first starts); writes and
@@ -69,7 +72,7 @@ def run_models(models: Sequence[str], dataset: str, preset: str,
     rows.append(json.loads((run_dir / "summary.json").read_text()))
     with np.load(run_dir / "samples" / "final.npz") as arrays:
       panels[model] = arrays["samples"][:64]
-  write_comparison(rows, panels, dataset, workdir)
+  write_comparison(rows, panels, dataset, table_dir or workdir)
   return rows
 
 
@@ -82,7 +85,7 @@ def _finished(run_dir: pathlib.Path, config) -> bool:
 
 
 def write_comparison(rows: Sequence[Dict[str, Any]], panels: Dict[str, np.ndarray],
-                     dataset: str, workdir: pathlib.Path) -> None:
+                     dataset: str, out_dir: pathlib.Path) -> None:
   """comparison_DATASET.md (table), .json (rows) and .png (sample panels)."""
   columns = list(_COLUMNS)
   for row in rows:
@@ -92,11 +95,16 @@ def write_comparison(rows: Sequence[Dict[str, Any]], panels: Dict[str, np.ndarra
   for row in rows:
     lines.append("| " + " | ".join(
         report.format_value(c, row[c]) if c in row else "" for c in columns) + " |")
-  base = workdir / f"comparison_{dataset}"
+  out_dir.mkdir(parents=True, exist_ok=True)
+  base = out_dir / f"comparison_{dataset}"
   preset = ", ".join(sorted({row["preset"] for row in rows}))
+  command = "python -m jaxgen.experiments.run " + " ".join(sys.argv[1:])
   base.with_suffix(".md").write_text(
-      f"# {dataset}, preset {preset}\n\n" + "\n".join(lines) + "\n")
-  report.write_json(base.with_suffix(".json"), {"dataset": dataset, "rows": list(rows)})
+      f"# {dataset}, preset {preset}\n\nMeasured on {report.hardware()} with\n"
+      f"`{command}`.\n\n" + "\n".join(lines) + "\n")
+  report.write_json(base.with_suffix(".json"), {
+      "dataset": dataset, "hardware": report.hardware(), "command": command,
+      "rows": list(rows)})
   plotting.save_sample_panels(panels, base.with_suffix(".png"), dataset)
   print("\n".join(lines))
   print(f"comparison written to {base}.md, .json and .png", file=sys.stderr)

@@ -29,7 +29,8 @@ def parse_args(argv: Optional[Sequence[str]]) -> Tuple[argparse.Namespace, List[
                       help=f"one of: {', '.join(families.MODELS.names())}; or a comma "
                            "list, or all: trains each and writes a comparison table")
   parser.add_argument("--dataset", default="mnist",
-                      help="mnist, fashion_mnist, gmm_ring8 or gmm_grid25")
+                      help="mnist, fashion_mnist, gmm_ring8 or gmm_grid25; a comma "
+                           "list makes one comparison table per dataset")
   parser.add_argument("--preset", default=None, choices=config_lib.PRESETS,
                       help="cpu (minutes on a laptop) or full (an accelerator run); "
                            "default: cpu when JAX sees only a CPU, else full")
@@ -43,6 +44,9 @@ def parse_args(argv: Optional[Sequence[str]]) -> Tuple[argparse.Namespace, List[
   parser.add_argument("--inception-weights", default=None, metavar="PATH",
                       help="FID Inception weights for --config.fid.num_samples>0 "
                            "(default: $JAXGEN_FID_WEIGHTS, else the cache)")
+  parser.add_argument("--table-dir", default=None,
+                      help="with several models or datasets: where the comparison "
+                           "tables go (default: the workdir)")
   args, extra = parser.parse_known_args(argv)
   for token in extra:
     if not (token.startswith("--config.") and "=" in token):
@@ -56,10 +60,13 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
   args, overrides = parse_args(argv)
   preset = args.preset or ("cpu" if jax.default_backend() == "cpu" else "full")
   models = compare.parse_models(args.model)
-  if len(models) > 1 or args.model == "all":
-    compare.run_models(models, args.dataset, preset, overrides,
-                       pathlib.Path(args.workdir or "runs"), data_dir=args.data_dir,
-                       inception_weights=args.inception_weights)
+  datasets = [name.strip() for name in args.dataset.split(",") if name.strip()]
+  if len(models) > 1 or len(datasets) > 1 or args.model == "all":
+    workdir = pathlib.Path(args.workdir or "runs")
+    for dataset in datasets:
+      compare.run_models(models, dataset, preset, overrides, workdir,
+                         table_dir=pathlib.Path(args.table_dir or workdir),
+                         data_dir=args.data_dir, inception_weights=args.inception_weights)
     return
   config = config_lib.get_config(args.model, args.dataset, preset)
   config_lib.apply_overrides(config, overrides)

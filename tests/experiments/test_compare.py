@@ -26,9 +26,10 @@ def test_two_models_make_one_table(tmp_path, capsys):
   argv = ["--model", "gan,ddim", "--dataset", "gmm_ring8", "--workdir", str(tmp_path)]
   assert run_main(run.main, argv + TINY) == 0
   table = (tmp_path / "comparison_gmm_ring8.md").read_text().splitlines()
-  assert table[2].startswith("| model | steps | parameters | train_seconds |")
-  assert [line.split(" | ")[0] for line in table[4:]] == ["| gan", "| ddim"]
-  assert "modes_covered" in table[2] and "kl" in table[2]
+  assert "Measured on" in table[2]
+  assert table[5].startswith("| model | steps | parameters | train_seconds |")
+  assert [line.split(" | ")[0] for line in table[7:]] == ["| gan", "| ddim"]
+  assert "modes_covered" in table[5] and "kl" in table[5]
   rows = json.loads((tmp_path / "comparison_gmm_ring8.json").read_text())["rows"]
   assert [r["model"] for r in rows] == ["gan", "ddim"]
   assert all(r["steps"] == 6 and r["parameters"] > 0 and r["samples/s"] > 0 for r in rows)
@@ -45,3 +46,13 @@ def test_an_override_one_model_lacks_fails_before_any_training(tmp_path, capsys)
   assert run_main(run.main, argv) == 2
   assert "gan: unknown config field 'diffusion.timesteps'" in capsys.readouterr().err
   assert not any(tmp_path.iterdir())
+
+
+def test_dataset_list_writes_one_table_each_into_table_dir(tmp_path):
+  argv = ["--model", "vae,ddim", "--dataset", "gmm_ring8,gmm_grid25", "--workdir",
+          str(tmp_path / "runs"), "--table-dir", str(tmp_path / "tables")]
+  assert run_main(run.main, argv + TINY) == 0
+  for dataset in ("gmm_ring8", "gmm_grid25"):
+    for suffix in (".md", ".json", ".png"):
+      assert (tmp_path / "tables" / f"comparison_{dataset}{suffix}").is_file()
+    assert (tmp_path / "runs" / f"vae_{dataset}" / "summary.json").is_file()
