@@ -15,7 +15,7 @@ the runs logged: FID/KID, or modes covered, high-quality fraction and KL on
 import json
 import pathlib
 import sys
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 import numpy as np
 
@@ -46,15 +46,21 @@ def parse_models(spec: str) -> List[str]:
 def run_models(models: Sequence[str], dataset: str, preset: str,
                overrides: Sequence[str], workdir: pathlib.Path, *,
                table_dir: Optional[pathlib.Path] = None,
+               model_overrides: Optional[Mapping[str, Sequence[str]]] = None,
                data_dir: Optional[str] = None,
                inception_weights: Optional[str] = None) -> List[Dict[str, Any]]:
   """Trains each model (configs checked before the first starts); writes and
-  returns the comparison rows."""
+  returns the comparison rows.
+
+  `overrides` ("field=value") apply to every model, then
+  `model_overrides[model]` to that model only (e.g. its own num_steps).
+  """
   configs = {}
   for model in models:
     config = config_lib.get_config(model, dataset, preset)
     try:
-      config_lib.apply_overrides(config, overrides)
+      config_lib.apply_overrides(
+          config, [*overrides, *(model_overrides or {}).get(model, ())])
     except UsageError as error:
       raise UsageError(f"{model}: {error}") from None
     configs[model] = config
