@@ -86,6 +86,24 @@ def save_sample_panels(panels: Mapping[str, np.ndarray], path: pathlib.Path,
   _save(fig, path)
 
 
+def save_png_panels(images: Mapping[str, pathlib.Path], path: pathlib.Path,
+                    columns: Optional[int] = None) -> None:
+  """Existing PNGs side by side (or `columns` per row), each titled by its key."""
+  columns = columns or len(images)
+  rows = math.ceil(len(images) / columns)
+  loaded = {title: plt.imread(str(png)) for title, png in images.items()}
+  height, width = next(iter(loaded.values())).shape[:2]
+  scale = 8 / (width * columns)
+  fig, axes = plt.subplots(rows, columns, squeeze=False,
+                           figsize=(8, max(rows * height * scale, 1) + 0.4 * rows))
+  for ax in axes.ravel():
+    ax.axis("off")
+  for ax, (title, image) in zip(axes.ravel(), loaded.items()):
+    ax.imshow(image, cmap="gray")
+    ax.set_title(title)
+  _save(fig, path)
+
+
 def save_samples(samples: np.ndarray, path: pathlib.Path, dataset: str,
                  ncols: Optional[int] = None) -> None:
   """A grid for images [N, H, W, C], a scatter for points [N, 2]."""

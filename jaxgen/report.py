@@ -4,6 +4,8 @@ import json
 import math
 import os
 import pathlib
+import shlex
+import sys
 from typing import Any, Mapping
 
 import jax
@@ -51,3 +53,19 @@ def hardware() -> str:
   if devices[0].platform == "cpu":
     return f"{os.cpu_count()}-core CPU, {len(devices)} cpu device(s)"
   return f"{len(devices)}x {devices[0].device_kind}"
+
+
+def command_line() -> str:
+  """The command that started this process, as a user would type it
+  ("python -m jaxgen.experiments.run --model gan", "python experiments/x/study.py")."""
+  script = pathlib.Path(sys.argv[0]).resolve()
+  parts = script.with_suffix("").parts
+  if "jaxgen" in parts:
+    head = "python -m " + ".".join(parts[len(parts) - 1 - parts[::-1].index("jaxgen"):])
+  else:
+    try:
+      script = script.relative_to(pathlib.Path.cwd())
+    except ValueError:
+      pass
+    head = f"python {script}"
+  return " ".join([head, *map(shlex.quote, sys.argv[1:])])

@@ -69,7 +69,7 @@ def run_models(models: Sequence[str], dataset: str, preset: str,
     run_dir = workdir / f"{model}_{dataset}"
     print(f"jaxgen: [{i + 1}/{len(configs)}] {model} on {dataset} -> {run_dir}",
           file=sys.stderr)
-    if _finished(run_dir, config):
+    if finished(run_dir, config):
       print(f"jaxgen: {run_dir} already finished; reusing its summary.json",
             file=sys.stderr)
     else:
@@ -77,12 +77,13 @@ def run_models(models: Sequence[str], dataset: str, preset: str,
                          inception_weights=inception_weights)
     rows.append(json.loads((run_dir / "summary.json").read_text()))
     with np.load(run_dir / "samples" / "final.npz") as arrays:
-      panels[model] = arrays["samples"][:64]
+      samples = arrays["samples"]
+    panels[model] = samples[:64] if samples.ndim == 4 else samples  # every 2-D point
   write_comparison(rows, panels, dataset, table_dir or workdir)
   return rows
 
 
-def _finished(run_dir: pathlib.Path, config) -> bool:
+def finished(run_dir: pathlib.Path, config) -> bool:
   """Whether run_dir holds a finished run of exactly this config."""
   summary, saved = run_dir / "summary.json", run_dir / "config.json"
   return (summary.is_file() and saved.is_file()
@@ -104,7 +105,7 @@ def write_comparison(rows: Sequence[Dict[str, Any]], panels: Dict[str, np.ndarra
   out_dir.mkdir(parents=True, exist_ok=True)
   base = out_dir / f"comparison_{dataset}"
   preset = ", ".join(sorted({row["preset"] for row in rows}))
-  command = "python -m jaxgen.experiments.run " + " ".join(sys.argv[1:])
+  command = report.command_line()
   base.with_suffix(".md").write_text(
       f"# {dataset}, preset {preset}\n\nMeasured on {report.hardware()} with\n"
       f"`{command}`.\n\n" + "\n".join(lines) + "\n")

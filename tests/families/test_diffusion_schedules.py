@@ -33,6 +33,17 @@ def test_schedule_properties(name):
   assert np.all((var >= 0) & (var <= np.asarray(schedule.betas) + 1e-7))
 
 
+@pytest.mark.parametrize("name", ["linear", "cosine"])
+@pytest.mark.parametrize("num_timesteps", [2, 10, 19])
+def test_short_schedules_stay_valid(name, num_timesteps):
+  # The linear schedule's 1000 / T rescaling would put beta above 1 for T < 20.
+  schedule = SCHEDULES.get(name)(num_timesteps)
+  assert np.all((schedule.betas > 0) & (schedule.betas <= 0.999))
+  abar = np.asarray(schedule.alphas_cumprod)
+  assert np.all(np.diff(abar) < 0) and np.all(abar > 0)
+  assert np.all(np.isfinite(schedule.posterior_variance))
+
+
 def test_cosine_schedule_closed_form():
   schedule = cosine_schedule(1000)
   t = np.array([0, 250, 500, 900])  # beyond ~990 betas are capped at 0.999

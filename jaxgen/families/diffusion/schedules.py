@@ -44,10 +44,12 @@ def _from_betas(betas: np.ndarray) -> Schedule:
 
 @SCHEDULES.register("linear")
 def linear_schedule(num_timesteps: int = 1000, beta_start: float = 1e-4,
-                    beta_end: float = 0.02) -> Schedule:
-  """DDPM's linear betas, 1e-4 to 0.02 over T = 1000 steps (rescaled for other T)."""
+                    beta_end: float = 0.02, max_beta: float = 0.999) -> Schedule:
+  """DDPM's linear betas, 1e-4 to 0.02 over T = 1000 steps (rescaled by 1000 / T for
+  other T, and capped at max_beta so that a short schedule, T < 20, stays valid)."""
   scale = 1000.0 / num_timesteps
-  return _from_betas(np.linspace(scale * beta_start, scale * beta_end, num_timesteps))
+  betas = np.linspace(scale * beta_start, scale * beta_end, num_timesteps)
+  return _from_betas(np.minimum(betas, max_beta))
 
 
 @SCHEDULES.register("cosine")

@@ -1,0 +1,66 @@
+"""GAN losses on MNIST: vanilla, LSGAN and WGAN-GP, same generator, same steps.
+
+  python experiments/gan_losses/study.py --preset cpu --data-dir ../shared/data \
+      --inception-weights ../shared/data/fid_inception/default_1.pt
+
+Trains the three models one after another with the preset's generator and the
+same number of generator steps (`jaxgen.experiments.compare.run_models`), each
+ending with FID against the MNIST train statistics (cached once), and writes
+beside this file, under PRESET/: comparison_mnist.{md,json,png} (table and
+samples) and interpolations.png (each model's latent interpolations).
+"""
+
+import argparse
+import pathlib
+import sys
+from typing import Optional, Sequence
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2]))
+from jaxgen import config as config_lib  # noqa: E402  (sets XLA flags before JAX starts)
+from jaxgen import plotting  # noqa: E402
+from jaxgen.experiments import compare  # noqa: E402
+from jaxgen.experiments.cli import run_main  # noqa: E402
+
+HERE = pathlib.Path(__file__).resolve().parent
+MODELS = ("gan", "lsgan", "wgan_gp")
+# Generator steps per model and FID samples for each preset.
+BUDGETS = {"cpu": dict(steps=3000, fid_samples=1000),
+           "full": dict(steps=20_000, fid_samples=10_000)}
+
+
+def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
+  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+  parser.add_argument("--preset", default="cpu", choices=config_lib.PRESETS)
+  parser.add_argument("--data-dir", default=None, help="folder with the MNIST IDX files")
+  parser.add_argument("--inception-weights", default=None,
+                      help="FID Inception weights (default: $JAXGEN_FID_WEIGHTS or cache)")
+  parser.add_argument("--workdir", default="runs/gan_losses",
+                      help="root of the three run workdirs")
+  parser.add_argument("--steps", type=int, default=None,
+                      help="generator steps per model (default: the preset's budget)")
+  parser.add_argument("--fid-samples", type=int, default=None,
+                      help="samples per FID (default: the preset's budget)")
+  parser.add_argument("--out", default=None,
+                      help="where the table and figures go (default: PRESET/ beside "
+                           "this file)")
+  return parser.parse_args(argv)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> None:
+  args = parse_args(argv)
+  budget = BUDGETS[args.preset]
+  steps = args.steps or budget["steps"]
+  overrides = [f"num_steps={steps}", f"checkpoint_every={steps}",
+               f"sample_every={steps}", f"log_every={max(steps // 30, 1)}",
+               f"fid.num_samples={args.fid_samples or budget['fid_samples']}"]
+  workdir = pathlib.Path(args.workdir) / args.preset
+  out = pathlib.Path(args.out) if args.out else HERE / args.preset
+  compare.run_models(MODELS, "mnist", args.preset, overrides, workdir, table_dir=out,
+                     data_dir=args.data_dir, inception_weights=args.inception_weights)
+  plotting.save_png_panels(
+      {model: workdir / f"{model}_mnist" / "latent_interpolation.png" for model in MODELS},
+      out / "interpolations.png", columns=1)
+
+
+if __name__ == "__main__":
+  sys.exit(run_main(main))

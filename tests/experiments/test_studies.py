@@ -1,0 +1,62 @@
+"""The study scripts under experiments/ run end to end at a tiny size.
+
+The cached MNIST train statistics are stood in for by random ones in a private
+cache, so only the samples go through the real Inception.
+"""
+
+import importlib.util
+import json
+import pathlib
+
+import numpy as np
+import pytest
+
+from jaxgen.metrics import fid as fid_lib
+
+EXPERIMENTS = pathlib.Path(__file__).resolve().parents[2] / "experiments"
+
+
+def load_study(name: str):
+  spec = importlib.util.spec_from_file_location(f"study_{name}",
+                                                EXPERIMENTS / name / "study.py")
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  return module
+
+
+@pytest.fixture
+def fid_args(tmp_path, monkeypatch, shared_data_dir):
+  monkeypatch.setenv("JAXGEN_CACHE_DIR", str(tmp_path / "cache"))
+  features = np.random.default_rng(0).gamma(1.0, 0.3, (300, 2048)).astype(np.float32)
+  fid_lib.save_stats(tmp_path / "cache" / "fid_stats" / "mnist_train.npz",
+                     features.mean(0), np.cov(features, rowvar=False), features=features)
+  return ["--data-dir", str(shared_data_dir), "--inception-weights",
+          str(shared_data_dir / "fid_inception" / "default_1.pt"),
+          "--workdir", str(tmp_path / "runs"), "--out", str(tmp_path / "out")]
+
+
+def test_gan_losses_study(tmp_path, fid_args):
+  load_study("gan_losses").main(fid_args + ["--steps", "2", "--fid-samples", "8"])
+  rows = json.loads((tmp_path / "out" / "comparison_mnist.json").read_text())["rows"]
+  assert [r["model"] for r in rows] == ["gan", "lsgan", "wgan_gp"]
+  assert all(r["steps"] == 2 and np.isfinite(r["fid"]) for r in rows)
+  assert (tmp_path / "out" / "interpolations.png").is_file()
+
+
+def test_diffusion_samplers_study(tmp_path, fid_args):
+  # A one-level UNet without attention keeps the ten sampler compilations short.
+  load_study("diffusion_samplers").main(fid_args + [
+      "--train-steps", "2", "--fid-samples", "8", "--ddim-steps", "2", "--etas", "0", "1",
+      "--guidance-scales", "2", "--config.diffusion.timesteps=10", "--config.net.channels=8",
+      "--config.net.channel_mults=(1,)", "--config.net.attention_resolutions=()",
+      "--config.fid.batch_size=8"])
+  results = json.loads((tmp_path / "out" / "results.json").read_text())
+  settings = [(r["table"], r["setting"]) for r in results["rows"]]
+  assert settings == [
+      ("samplers", "ddpm-10"), ("samplers", "ddim-2 eta=0"), ("samplers", "ddim-2 eta=1"),
+      ("schedules", "linear ddim-10"), ("schedules", "linear ddpm-10"),
+      ("schedules", "cosine ddim-10"), ("schedules", "cosine ddpm-10"),
+      ("guidance", "w=2")]
+  assert all(np.isfinite(r["fid"]) and r["images/s"] > 0 for r in results["rows"])
+  for name in ("results.md", "fid_vs_time.png", "guidance_grids.png"):
+    assert (tmp_path / "out" / name).is_file()
