@@ -106,9 +106,12 @@ def write_comparison(rows: Sequence[Dict[str, Any]], panels: Dict[str, np.ndarra
   base = out_dir / f"comparison_{dataset}"
   preset = ", ".join(sorted({row["preset"] for row in rows}))
   command = report.command_line()
+  fid_settings = sorted({f"FID of {row['fid/samples']} samples against "
+                         f"{row['fid/reference']}" for row in rows if "fid/reference" in row})
   base.with_suffix(".md").write_text(
       f"# {dataset}, preset {preset}\n\nMeasured on {report.hardware()} with\n"
-      f"`{command}`.\n\n" + "\n".join(lines) + "\n")
+      f"`{command}`.{''.join(f' {s}.' for s in fid_settings)}\n\n"
+      + "\n".join(lines) + "\n")
   report.write_json(base.with_suffix(".json"), {
       "dataset": dataset, "hardware": report.hardware(), "command": command,
       "rows": list(rows)})

@@ -136,7 +136,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
     log.write({"step": step, "fid/reference": fid_eval.reference.name, **metrics})
     log.say(f"step {step}: {report.format_metrics(metrics)} "
             f"(vs {fid_eval.reference.name})")
-    return metrics
+    return {"fid/reference": fid_eval.reference.name, **metrics}
 
   pending: List[Dict[str, Any]] = []
   start_step = int(state.step)

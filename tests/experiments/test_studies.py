@@ -28,8 +28,9 @@ def load_study(name: str):
 def fid_args(tmp_path, monkeypatch, shared_data_dir):
   monkeypatch.setenv("JAXGEN_CACHE_DIR", str(tmp_path / "cache"))
   features = np.random.default_rng(0).gamma(1.0, 0.3, (300, 2048)).astype(np.float32)
-  fid_lib.save_stats(tmp_path / "cache" / "fid_stats" / "mnist_train.npz",
-                     features.mean(0), np.cov(features, rowvar=False), features=features)
+  for name in ("mnist_train", "mnist_train_2000"):  # all of it; the first 2,000 images
+    fid_lib.save_stats(tmp_path / "cache" / "fid_stats" / f"{name}.npz",
+                       features.mean(0), np.cov(features, rowvar=False), features=features)
   return ["--data-dir", str(shared_data_dir), "--inception-weights",
           str(shared_data_dir / "fid_inception" / "default_1.pt"),
           "--workdir", str(tmp_path / "runs"), "--out", str(tmp_path / "out")]
@@ -40,6 +41,9 @@ def test_gan_losses_study(tmp_path, fid_args):
   rows = json.loads((tmp_path / "out" / "comparison_mnist.json").read_text())["rows"]
   assert [r["model"] for r in rows] == ["gan", "lsgan", "wgan_gp"]
   assert all(r["steps"] == 2 and np.isfinite(r["fid"]) for r in rows)
+  assert {r["fid/reference"] for r in rows} == {"mnist:train[:2000]"}  # the cpu budget
+  table = (tmp_path / "out" / "comparison_mnist.md").read_text()
+  assert "FID of 8 samples against mnist:train[:2000]." in table
   assert (tmp_path / "out" / "interpolations.png").is_file()
 
 
