@@ -31,7 +31,7 @@ from jaxgen import plotting  # noqa: E402
 from jaxgen import report  # noqa: E402
 from jaxgen.errors import UsageError  # noqa: E402
 from jaxgen.experiments import compare  # noqa: E402
-from jaxgen.experiments.cli import run_main  # noqa: E402
+from jaxgen.experiments.cli import run_main, study_parser  # noqa: E402
 from jaxgen.families import cycling_labels  # noqa: E402
 from jaxgen.training.fid_eval import FidEvaluator  # noqa: E402
 from jaxgen.training.loop import train_and_evaluate  # noqa: E402
@@ -63,15 +63,7 @@ MODELS = {"linear": [], "cosine": ["diffusion.schedule=cosine"],
 
 
 def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
-  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-  parser.add_argument("--preset", default="cpu", choices=config_lib.PRESETS)
-  parser.add_argument("--data-dir", default=None, help="folder with the MNIST IDX files")
-  parser.add_argument("--inception-weights", default=None,
-                      help="FID Inception weights (default: $JAXGEN_FID_WEIGHTS or cache)")
-  parser.add_argument("--workdir", default="runs/diffusion_samplers",
-                      help="root of the three training runs")
-  parser.add_argument("--fid-samples", type=int, default=None,
-                      help="samples per FID (default: the preset's budget)")
+  parser = study_parser(__doc__.splitlines()[0], default_workdir="runs/diffusion_samplers")
   parser.add_argument("--train-steps", type=int, default=None,
                       help="training steps per model (default: the preset's)")
   parser.add_argument("--ddim-steps", type=int, nargs="+", default=None,
@@ -80,8 +72,6 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
                       help="DDIM etas (default: the preset's budget)")
   parser.add_argument("--guidance-scales", type=float, nargs="+", default=None,
                       help="guidance scales w (default: the preset's budget)")
-  parser.add_argument("--out", default=None,
-                      help="where results go (default: PRESET/ beside this file)")
   args, extra = parser.parse_known_args(argv)
   for token in extra:
     if not (token.startswith("--config.") and "=" in token):

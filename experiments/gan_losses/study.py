@@ -16,10 +16,9 @@ import sys
 from typing import Optional, Sequence
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2]))
-from jaxgen import config as config_lib  # noqa: E402  (sets XLA flags before JAX starts)
-from jaxgen import plotting  # noqa: E402
+from jaxgen import plotting  # noqa: E402  (sets XLA flags before JAX starts)
 from jaxgen.experiments import compare  # noqa: E402
-from jaxgen.experiments.cli import run_main  # noqa: E402
+from jaxgen.experiments.cli import run_main, study_parser  # noqa: E402
 
 HERE = pathlib.Path(__file__).resolve().parent
 MODELS = ("gan", "lsgan", "wgan_gp")
@@ -32,20 +31,9 @@ BUDGETS = {"cpu": dict(steps=3000, fid_samples=1000, reference_size=2000),
 
 
 def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
-  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-  parser.add_argument("--preset", default="cpu", choices=config_lib.PRESETS)
-  parser.add_argument("--data-dir", default=None, help="folder with the MNIST IDX files")
-  parser.add_argument("--inception-weights", default=None,
-                      help="FID Inception weights (default: $JAXGEN_FID_WEIGHTS or cache)")
-  parser.add_argument("--workdir", default="runs/gan_losses",
-                      help="root of the three run workdirs")
+  parser = study_parser(__doc__.splitlines()[0], default_workdir="runs/gan_losses")
   parser.add_argument("--steps", type=int, default=None,
                       help="generator steps per model (default: the preset's budget)")
-  parser.add_argument("--fid-samples", type=int, default=None,
-                      help="samples per FID (default: the preset's budget)")
-  parser.add_argument("--out", default=None,
-                      help="where the table and figures go (default: PRESET/ beside "
-                           "this file)")
   return parser.parse_args(argv)
 
 
