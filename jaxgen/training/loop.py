@@ -133,10 +133,11 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
   def log_fid(step: int) -> Dict[str, Any]:
     draw = functools.partial(fid_draw, family.sampling_params(state))
     metrics = fid_eval(draw, fid_rng)
-    log.write({"step": step, "fid/reference": fid_eval.reference.name, **metrics})
     log.say(f"step {step}: {report.format_metrics(metrics)} "
             f"(vs {fid_eval.reference.name})")
-    return {"fid/reference": fid_eval.reference.name, **metrics}
+    record = {"fid/reference": fid_eval.reference.name, **metrics}
+    log.write({"step": step, **record})
+    return record
 
   pending: List[Dict[str, Any]] = []
   start_step = int(state.step)
