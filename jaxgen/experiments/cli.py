@@ -10,6 +10,7 @@ from typing import Callable, Optional, Sequence
 
 from jaxgen import config as config_lib
 from jaxgen.errors import TrainingError, UsageError
+from jaxgen.training import distributed
 
 
 def run_main(main: Callable[[Optional[Sequence[str]]], None],
@@ -44,3 +45,23 @@ def study_parser(description: str, default_workdir: str) -> argparse.ArgumentPar
                       help="where the tables and figures go (default: PRESET/ beside "
                            "the study script)")
   return parser
+
+
+def add_process_flags(parser: argparse.ArgumentParser) -> None:
+  """Flags that join this process to a multi-process run (see `start_processes`)."""
+  group = parser.add_argument_group(
+      "multi-process", "run one copy of the command per process (host); every "
+      "process uses its own devices, process 0 writes the files")
+  group.add_argument("--distributed", action="store_true",
+                     help="detect the processes from the cluster (Cloud TPU pod, "
+                          "SLURM, Open MPI)")
+  group.add_argument("--coordinator", metavar="HOST:PORT",
+                     help="address of process 0, e.g. localhost:12355")
+  group.add_argument("--num-processes", type=int, metavar="N")
+  group.add_argument("--process-id", type=int, metavar="I", help="0..N-1")
+
+
+def start_processes(args: argparse.Namespace) -> None:
+  """jax.distributed set-up from `add_process_flags`' flags; call before any JAX work."""
+  distributed.initialize(args.coordinator, args.num_processes, args.process_id,
+                         auto=args.distributed)

@@ -24,6 +24,7 @@ from jaxgen import families
 from jaxgen import plotting
 from jaxgen import report
 from jaxgen.errors import UsageError
+from jaxgen.training import distributed
 from jaxgen.training.loop import train_and_evaluate
 
 # Columns in table order; quality metrics follow, in the order first seen.
@@ -79,7 +80,8 @@ def run_models(models: Sequence[str], dataset: str, preset: str,
     with np.load(run_dir / "samples" / "final.npz") as arrays:
       samples = arrays["samples"]
     panels[model] = samples[:64] if samples.ndim == 4 else samples  # every 2-D point
-  write_comparison(rows, panels, dataset, table_dir or workdir)
+  if distributed.is_main_process():
+    write_comparison(rows, panels, dataset, table_dir or workdir)
   return rows
 
 

@@ -25,11 +25,12 @@ from PIL import Image
 from jaxgen import data
 from jaxgen import report
 from jaxgen.errors import UsageError
-from jaxgen.experiments.cli import run_main
+from jaxgen.experiments.cli import add_process_flags, run_main, start_processes
 from jaxgen.metrics import fid as fid_lib
 from jaxgen.metrics import inception_weights
 from jaxgen.metrics import kid as kid_lib
 from jaxgen.metrics.features import FeatureExtractor
+from jaxgen.training import distributed
 
 # pytorch-fid's IMAGE_EXTENSIONS.
 IMAGE_EXTENSIONS = {".bmp", ".jpg", ".jpeg", ".pgm", ".png", ".ppm", ".tif",
@@ -136,6 +137,7 @@ def _parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
   parser.add_argument("--kid", action="store_true",
                       help="also KID (needs images, not statistics)")
   parser.add_argument("--out", metavar="JSON", help="write the results here")
+  add_process_flags(parser)
   return parser.parse_args(argv)
 
 
@@ -155,6 +157,10 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
   logging.basicConfig(format="%(message)s")
   logging.getLogger("jaxgen").setLevel(logging.INFO)
   _check_args(args)
+  start_processes(args)
+  main_process = distributed.is_main_process()
+  if not main_process:  # progress once, from process 0
+    logging.getLogger("jaxgen").setLevel(logging.WARNING)
   sources = [open_input(spec, args.data_dir) for spec in args.inputs]
   if args.kid:
     for source in sources:
@@ -173,7 +179,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
   for side, source in enumerate(sources):
     reservoirs.append(kid_lib.FeatureReservoir() if args.kid else None)
     stats.append(input_statistics(source, extractor, reservoirs[-1]))
-    if args.save_stats:
+    if args.save_stats and main_process:
       fid_lib.save_stats(
           pathlib.Path(args.save_stats[side]), *stats[-1],
           features=reservoirs[-1].features if args.kid else None)
@@ -186,6 +192,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
           reservoirs[0].features, reservoirs[1].features)
   if extractor is not None:
     metrics["images/s"] = extractor.images_per_second
+  if not main_process:
+    return
   print(report.format_metrics(metrics))
   if args.out:
     report.write_json(pathlib.Path(args.out), {**record, **metrics})

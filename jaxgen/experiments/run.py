@@ -17,7 +17,8 @@ from jaxgen import config as config_lib
 from jaxgen import families
 from jaxgen.errors import UsageError
 from jaxgen.experiments import compare
-from jaxgen.experiments.cli import run_main
+from jaxgen.experiments.cli import add_process_flags, run_main, start_processes
+from jaxgen.training import distributed
 from jaxgen.training.loop import train_and_evaluate
 
 
@@ -47,6 +48,7 @@ def parse_args(argv: Optional[Sequence[str]]) -> Tuple[argparse.Namespace, List[
   parser.add_argument("--table-dir", default=None,
                       help="with several models or datasets: where the comparison "
                            "tables go (default: the workdir)")
+  add_process_flags(parser)
   args, extra = parser.parse_known_args(argv)
   for token in extra:
     if not (token.startswith("--config.") and "=" in token):
@@ -58,6 +60,7 @@ def parse_args(argv: Optional[Sequence[str]]) -> Tuple[argparse.Namespace, List[
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
   args, overrides = parse_args(argv)
+  start_processes(args)
   preset = args.preset or ("cpu" if jax.default_backend() == "cpu" else "full")
   models = compare.parse_models(args.model)
   datasets = [name.strip() for name in args.dataset.split(",") if name.strip()]
@@ -71,9 +74,10 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
   config = config_lib.get_config(args.model, args.dataset, preset)
   config_lib.apply_overrides(config, overrides)
   workdir = args.workdir or os.path.join("runs", f"{args.model}_{args.dataset}")
-  print(f"jaxgen: {config.model} on {config.dataset}, preset {preset}, "
-        f"{jax.device_count()} {jax.default_backend()} device(s), workdir {workdir}",
-        file=sys.stderr)
+  if distributed.is_main_process():
+    print(f"jaxgen: {config.model} on {config.dataset}, preset {preset}, "
+          f"{jax.device_count()} {jax.default_backend()} device(s) in "
+          f"{jax.process_count()} process(es), workdir {workdir}", file=sys.stderr)
   train_and_evaluate(config, workdir, data_dir=args.data_dir,
                      inception_weights=args.inception_weights)
 

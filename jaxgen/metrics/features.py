@@ -1,26 +1,34 @@
 """Pool3 features of uint8 images: jit-compiled, batched, sharded over devices.
 
 The batch is split along the mesh axis "data" over `jax.devices()` and the
-Inception params are replicated, as in training. Every call runs one fixed
-batch shape (the last batch is zero-padded), so the network compiles once per
-image size.
+Inception params are replicated, as in training; the features come back
+replicated, so every process of a multi-process run holds all of them. Every
+call runs one fixed batch shape (the last batch is zero-padded), so the network
+compiles once per image size.
 """
 
+import functools
 import time
-from typing import Any, Iterable, Iterator, Optional, Sequence
+from typing import Any, Callable, Iterable, Iterator, Optional, Sequence
 
 import jax
 import numpy as np
+from jax.sharding import Mesh
 
 from jaxgen.errors import UsageError
 from jaxgen.metrics import inception, preprocess
 from jaxgen.training import sharding
 
 
-@jax.jit
 def _pool3(params: Any, images: jax.Array) -> jax.Array:
   return inception.InceptionV3().apply(
       {"params": params}, preprocess.inception_input(images))
+
+
+@functools.lru_cache(maxsize=None)
+def _pool3_on(mesh: Mesh) -> Callable[[Any, jax.Array], jax.Array]:
+  """jit(_pool3) for `mesh`, with the features replicated on it."""
+  return jax.jit(_pool3, out_shardings=sharding.replicated(mesh))
 
 
 class FeatureExtractor:
@@ -39,6 +47,7 @@ class FeatureExtractor:
     self.batch_size = -(-batch_size // self.mesh.size) * self.mesh.size
     self._batch_sharding = sharding.batch_sharded(self.mesh)
     self.params = jax.device_put(params, sharding.replicated(self.mesh))
+    self._pool3 = _pool3_on(self.mesh)
     self._batches = 0
     self._images = 0
     self._seconds = 0.0
@@ -62,7 +71,7 @@ class FeatureExtractor:
     padded = np.zeros((self.batch_size, *images.shape[1:3], 3), np.uint8)
     padded[:n] = images
     start = time.perf_counter()
-    features = np.asarray(_pool3(
+    features = np.asarray(self._pool3(
         self.params, jax.device_put(padded, self._batch_sharding)))[:n]
     self._record(n, time.perf_counter() - start)
     return features

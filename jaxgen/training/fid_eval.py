@@ -25,6 +25,7 @@ from jaxgen.metrics import fid as fid_lib
 from jaxgen.metrics import inception_weights
 from jaxgen.metrics import kid as kid_lib
 from jaxgen.metrics.features import FeatureExtractor
+from jaxgen.training import distributed
 
 _log = logging.getLogger(__name__)
 
@@ -64,7 +65,8 @@ def dataset_reference(dataset: str, split: str, extractor: FeatureExtractor, *,
   mu, sigma = fid_lib.image_statistics(
       (images[i:i + extractor.batch_size] for i in range(0, len(images), extractor.batch_size)),
       extractor, reservoir, name, len(images))
-  fid_lib.save_stats(path, mu, sigma, features=reservoir.features)
+  if distributed.is_main_process():
+    fid_lib.save_stats(path, mu, sigma, features=reservoir.features)
   return Reference(name, mu, sigma, reservoir.features)
 
 

@@ -12,21 +12,27 @@ class Logbook:
   """Appends records to `metrics.jsonl` and shows progress on stderr.
 
   On a terminal the progress is one redrawn line (bar, loss, steps/s, ETA);
-  otherwise (CI, log files) a plain line per record.
+  otherwise (CI, log files) a plain line per record. An inactive logbook (the
+  processes other than the writer of a multi-process run) does nothing.
   """
 
-  def __init__(self, workdir: pathlib.Path, total_steps: int):
+  def __init__(self, workdir: pathlib.Path, total_steps: int, active: bool = True):
     self.path = pathlib.Path(workdir) / "metrics.jsonl"
     self.total_steps = total_steps
+    self.active = active
     self._interactive = sys.stderr.isatty()
     self._mid_line = False  # a redrawn progress line is on screen
 
   def write(self, record: Mapping[str, Any]) -> None:
     """One JSON object per line; numbers as plain floats/ints."""
+    if not self.active:
+      return
     with self.path.open("a") as f:
       f.write(json.dumps({k: _plain(v) for k, v in record.items()}) + "\n")
 
   def progress(self, step: int, metrics: Mapping[str, Any], steps_per_second: float) -> None:
+    if not self.active:
+      return
     remaining = (self.total_steps - step) / max(steps_per_second, 1e-9)
     width = 24
     done = int(width * step / max(self.total_steps, 1))
@@ -41,6 +47,8 @@ class Logbook:
 
   def say(self, message: str) -> None:
     """A line of news (resumed, compiled, wrote samples) on its own line."""
+    if not self.active:
+      return
     if self._mid_line:
       print(file=sys.stderr)
       self._mid_line = False

@@ -9,7 +9,7 @@ import json
 import pathlib
 import signal
 import time
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -22,6 +22,7 @@ from jaxgen import plotting
 from jaxgen import report
 from jaxgen.errors import TrainingError, UsageError
 from jaxgen.families import MODELS, DataSpec, Family, cycling_labels
+from jaxgen.training import distributed
 from jaxgen.training import runs
 from jaxgen.training import sharding
 from jaxgen.training.checkpoints import Checkpointer
@@ -96,21 +97,24 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
   With config.fid.num_samples > 0 it also logs FID every config.fid.every
   steps and at the end (Inception weights from `inception_weights`, else
   $JAXGEN_FID_WEIGHTS or the cache). Rerunning on the same workdir resumes
-  from its latest checkpoint. Returns the
-  final TrainState. Raises UsageError for bad input, TrainingError when the loss
+  from its latest checkpoint. In a multi-process run (`distributed.initialize`)
+  every process calls this and process 0 writes the files. Returns the final
+  TrainState. Raises UsageError for bad input, TrainingError when the loss
   stops being finite, KeyboardInterrupt after Ctrl-C (a checkpoint is saved).
   """
   started = time.perf_counter()
   workdir = pathlib.Path(workdir)
   workdir.mkdir(parents=True, exist_ok=True)
-  _record_config(config, workdir)
+  main = distributed.is_main_process()
+  _record_config(config, workdir, write=main)
   dataset = data.load(config.dataset, "train", data_dir)
   family = build_family(config, dataset)
-  runs.write_spec(family.spec, workdir)
+  if main:
+    runs.write_spec(family.spec, workdir)
   mesh = sharding.make_mesh(devices)
   sharding.check_batch_size(config.batch_size, mesh)
   replicated = sharding.replicated(mesh)
-  log = Logbook(workdir, config.num_steps)
+  log = Logbook(workdir, config.num_steps, active=main)
 
   state = jax.device_put(family.init_state(jax.random.PRNGKey(config.seed)), replicated)
   checkpointer = Checkpointer(workdir / "checkpoints", config.keep_checkpoints)
@@ -193,8 +197,9 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
         clock = time.perf_counter()  # steps/s counts training only
       if step % config.sample_every == 0 and step < config.num_steps:
         flush(step)
-        _write_samples(sample_fn(family.sampling_params(state), sample_rng), step, config,
-                       workdir, log)
+        samples = sample_fn(family.sampling_params(state), sample_rng)
+        if main:
+          _write_samples(samples, step, config, workdir, log)
         clock = time.perf_counter()
       if fid_eval and config.fid.every and step % config.fid.every == 0 and (
           step < config.num_steps):
@@ -214,29 +219,35 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
   clock = time.perf_counter()
   samples = jax.block_until_ready(sampler(params, sample_rng))
   sample_seconds = time.perf_counter() - clock
-  samples_path, summary = _write_samples(samples, final_step, config, workdir, log,
-                                         name="final")
+  summary = _write_samples(samples, final_step, config, workdir, log,
+                           name="final") if main else {}
   if fid_eval:
     summary.update(log_fid(final_step))
   test = data.load(config.dataset, "test", data_dir)
-  test_batch = {"x": to_model_range(jnp.asarray(test.x)),
-                "labels": jnp.asarray(test.labels, jnp.int32)}
+  test_batch = jax.device_put({"x": test.x, "labels": test.labels.astype(np.int32)},
+                              replicated)
+  test_batch["x"] = to_model_range(test_batch["x"])
   test_metrics = family.evaluate(params, test_batch, sample_rng)
   if test_metrics:
     log.write({"step": final_step, "split": "test", **test_metrics})
     log.say(f"test split: {report.format_metrics(test_metrics)}")
-  report.write_json(workdir / "summary.json", {
-      "model": config.model, "dataset": config.dataset, "preset": config.preset,
-      "steps": final_step, "steps_this_run": final_step - start_step,
-      "train_seconds": train_seconds, "wall_seconds": time.perf_counter() - started,
-      "parameters": sum(np.size(p) for p in jax.tree_util.tree_leaves(state.params)),
-      "samples/s": config.num_samples / sample_seconds,
-      **summary, **{f"test/{k}": v for k, v in test_metrics.items()}})
-  examples = jax.tree_util.tree_map(lambda a: a[:family.figure_examples], test_batch)
-  family.write_figures(params, sample_rng, workdir, examples)
-  plotting.save_loss_curves(workdir / "metrics.jsonl", workdir / "loss_curve.png")
-  log.say(f"done: {final_step} steps; samples in {samples_path}; metrics, plots and "
-          f"checkpoints in {workdir}")
+  if main:
+    report.write_json(workdir / "summary.json", {
+        "model": config.model, "dataset": config.dataset, "preset": config.preset,
+        "steps": final_step, "steps_this_run": final_step - start_step,
+        "train_seconds": train_seconds, "wall_seconds": time.perf_counter() - started,
+        "parameters": sum(np.size(p) for p in jax.tree_util.tree_leaves(state.params)),
+        "samples/s": config.num_samples / sample_seconds,
+        **summary, **{f"test/{k}": v for k, v in test_metrics.items()}})
+    # Figures are drawn by this process alone, from host copies of the params.
+    count = family.figure_examples
+    examples = {"x": to_model_range(test.x[:count]),
+                "labels": jnp.asarray(test.labels[:count], jnp.int32)}
+    family.write_figures(jax.device_get(params), sample_rng, workdir, examples)
+    plotting.save_loss_curves(workdir / "metrics.jsonl", workdir / "loss_curve.png")
+  log.say(f"done: {final_step} steps; samples in {workdir / 'samples' / 'final.png'}; "
+          f"metrics, plots and checkpoints in {workdir}")
+  distributed.wait_for_all("jaxgen: run written")
   return state
 
 
@@ -249,7 +260,7 @@ def _compile_sampler(family: Family, config: ml_collections.ConfigDict, num: int
 
 def _write_samples(samples: jnp.ndarray, step: int, config: ml_collections.ConfigDict,
                    workdir: pathlib.Path, log: Logbook, name: Optional[str] = None
-                   ) -> Tuple[pathlib.Path, Dict[str, Any]]:
+                   ) -> Dict[str, Any]:
   """Saves a sample grid (or scatter) PNG, and the samples as .npz (uint8 images
   or float points) beside it; logs and returns any sample metrics."""
   samples = np.asarray(jax.device_get(samples))
@@ -262,11 +273,13 @@ def _write_samples(samples: jnp.ndarray, step: int, config: ml_collections.Confi
   if metrics:
     log.write({"step": step, **metrics})
     log.say(f"step {step}: {report.format_metrics(metrics)}")
-  return path, metrics
+  return metrics
 
 
-def _record_config(config: ml_collections.ConfigDict, workdir: pathlib.Path) -> None:
-  """Writes config.json, or checks a resumed run keeps the model-defining fields."""
+def _record_config(config: ml_collections.ConfigDict, workdir: pathlib.Path,
+                   write: bool = True) -> None:
+  """Checks a resumed run keeps the model-defining fields; writes config.json
+  (whole or not at all) when `write`."""
   path = workdir / "config.json"
   current = json.loads(config.to_json())
   if path.exists():
@@ -277,4 +290,7 @@ def _record_config(config: ml_collections.ConfigDict, workdir: pathlib.Path) -> 
       raise UsageError(
           f"{workdir} holds a run with a different config ({', '.join(changed)} "
           f"differ); use a new --workdir, or the same settings to resume")
-  path.write_text(json.dumps(current, indent=2, sort_keys=True) + "\n")
+  if write:
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(current, indent=2, sort_keys=True) + "\n")
+    partial.replace(path)
