@@ -1,0 +1,301 @@
+"""Speed of fixed reference configurations: train steps/s, sampling and FID images/s.
+
+  python -m jaxgen.experiments.bench --out experiments/bench/cpu
+  python -m jaxgen.experiments.bench --cases diffusion_train,ddim50_sample \
+      --torch eager,channels_last --out experiments/bench/cpu
+
+Each case is compiled once (compile seconds reported), run once more to warm
+up, then timed `--repeats` times with the device synchronised; the table holds
+medians. A timed unit is as many train steps as fill about 0.2 s, so fast
+accelerator steps are not dominated by the timer. With `--torch VARIANTS` the
+PyTorch twin in `scripts/torch_twin.py` (a source checkout and torch needed)
+runs the cases it has, each repeat alternating with the JAX run, so the ratios
+in the table are measured side by side.
+"""
+
+import argparse
+import dataclasses
+import importlib.util
+import math
+import pathlib
+import platform
+import resource
+import statistics
+import sys
+import time
+from typing import Any, Callable, Dict, List, Optional, Sequence
+
+import jax
+import numpy as np
+
+from jaxgen import config as config_lib
+from jaxgen import report
+from jaxgen.errors import UsageError
+from jaxgen.experiments.cli import run_main
+from jaxgen.families import MODELS, DataSpec
+from jaxgen.metrics import inception, inception_weights
+from jaxgen.metrics.features import FeatureExtractor
+from jaxgen.registry import Registry
+from jaxgen.training import sharding
+from jaxgen.training.loop import compile_train_step
+
+# The reference diffusion UNet: 2.6M params, channels 32-64-128, attention at 7x7.
+REFERENCE_UNET = dict(channels=32, channel_mults=(1, 2, 4), num_res_blocks=2,
+                      attention_resolutions=(7,), dropout=0.1, num_groups=8)
+MNIST = DataSpec(shape=(28, 28, 1), num_classes=10)
+TWIN_PATH = pathlib.Path(__file__).resolve().parents[2] / "scripts" / "torch_twin.py"
+
+
+@dataclasses.dataclass
+class Settings:
+  batch_size: int          # diffusion_train's global batch (the twin's too)
+  num_samples: int         # images per sampling call
+  fid_batch_size: int
+  inception_weights: Optional[str]
+
+
+@dataclasses.dataclass
+class Case:
+  """One compiled unit of work: `run()` returns arrays to wait for."""
+  run: Callable[[], Any]
+  examples: int            # examples (train) or images (sampling, FID) per run
+  steps: int               # train steps per run; 0 for sampling and FID
+  compile_seconds: float
+
+
+CASES: Registry[Callable[[Settings], Case]] = Registry("bench case")
+
+
+def _config(model: str, batch_size: Optional[int] = None, **net):
+  """`model`'s full-preset MNIST config, with its own batch unless given."""
+  config = config_lib.get_config(model, "mnist", "full")
+  config.net.update(net)
+  config.batch_size = batch_size or config.batch_size
+  return config
+
+
+def _train_case(model: str, batch_size: Optional[int] = None, **net) -> Case:
+  """Train steps of `model`'s full-preset config on device-resident MNIST-shaped data."""
+  config = _config(model, batch_size, **net)
+  family = MODELS.get(model).family(config, MNIST)
+  mesh = sharding.make_mesh()
+  sharding.check_batch_size(config.batch_size, mesh)
+  replicated = sharding.replicated(mesh)
+  rng = np.random.default_rng(0)
+  x_all = jax.device_put(rng.integers(0, 256, (4096, 28, 28, 1), np.uint8), replicated)
+  labels = jax.device_put(rng.integers(0, 10, 4096).astype(np.int32), replicated)
+  state = jax.device_put(family.init_state(jax.random.PRNGKey(0)), replicated)
+  start = time.perf_counter()
+  step = compile_train_step(family, config, mesh).lower(state, x_all, labels).compile()
+  compile_seconds = time.perf_counter() - start
+  holder = {"state": state}
+
+  def one_step():
+    holder["state"], _ = step(holder["state"], x_all, labels)
+    return holder["state"]
+
+  jax.block_until_ready(one_step())
+  start = time.perf_counter()
+  jax.block_until_ready(one_step())
+  steps = max(1, math.ceil(0.2 / (time.perf_counter() - start)))
+
+  def run():
+    for _ in range(steps):
+      one_step()
+    return holder["state"]
+  return Case(run, config.batch_size * steps, steps, compile_seconds)
+
+
+def _sample_case(sampler: str, settings: Settings) -> Case:
+  config = _config(sampler, **REFERENCE_UNET)
+  family = MODELS.get(sampler).family(config, MNIST)
+  params = family.init_state(jax.random.PRNGKey(0)).params
+  rng = jax.random.PRNGKey(1)
+  draw = jax.jit(lambda p, key: family.sample(p, key, settings.num_samples))
+  start = time.perf_counter()
+  compiled = draw.lower(params, rng).compile()
+  compile_seconds = time.perf_counter() - start
+  return Case(lambda: compiled(params, rng), settings.num_samples, 0, compile_seconds)
+
+
+CASES.register("diffusion_train")(
+    lambda s: _train_case("ddim", s.batch_size, **REFERENCE_UNET))
+CASES.register("wgan_gp_train")(lambda s: _train_case("wgan_gp"))  # DCGAN pair, 5 critic steps
+CASES.register("vae_train")(lambda s: _train_case("vae"))          # conv VAE
+CASES.register("ddpm1000_sample")(lambda s: _sample_case("ddpm", s))
+CASES.register("ddim50_sample")(lambda s: _sample_case("ddim", s))
+
+
+@CASES.register("fid_features")
+def _fid_case(settings: Settings) -> Case:
+  """Pool3 features of uint8 28x28 images (resized to 299x299 inside)."""
+  if settings.inception_weights:
+    path = inception_weights.resolve_weights_path(settings.inception_weights)
+    params = inception_weights.load_inception_params(str(path))
+  else:  # the speed does not depend on the weights' values
+    params = jax.jit(inception.InceptionV3().init)(
+        jax.random.PRNGKey(0), np.zeros((1, 299, 299, 3), np.float32))["params"]
+  extractor = FeatureExtractor(params, batch_size=settings.fid_batch_size)
+  images = np.random.default_rng(0).integers(
+      0, 256, (extractor.batch_size, 28, 28, 1), np.uint8)
+  start = time.perf_counter()
+  extractor(images)
+  return Case(lambda: extractor(images), extractor.batch_size, 0,
+              time.perf_counter() - start)
+
+
+def load_twin(variants: Sequence[str], settings: Settings) -> Dict[str, Dict[str, Callable]]:
+  """variant -> {case: callable} from scripts/torch_twin.py."""
+  if not TWIN_PATH.is_file():
+    raise UsageError(f"--torch needs {TWIN_PATH.relative_to(TWIN_PATH.parents[1])} "
+                     "from a source checkout of jaxgen; run from the repository")
+  if importlib.util.find_spec("torch") is None:
+    raise UsageError("--torch needs PyTorch; pip install torch, or drop --torch")
+  spec = importlib.util.spec_from_file_location("torch_twin", TWIN_PATH)
+  twin = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(twin)
+  return {variant: twin.make_cases(variant, batch_size=settings.batch_size,
+                                   num_samples=settings.num_samples)
+          for variant in variants}
+
+
+def _timed(run: Callable[[], Any]) -> float:
+  start = time.perf_counter()
+  jax.block_until_ready(run())
+  return time.perf_counter() - start
+
+
+def _peak_memory_mb() -> Dict[str, Any]:
+  """The device's peak bytes in use where it reports them, else the process's
+  peak resident memory (both cumulative over this process)."""
+  stats = jax.devices()[0].memory_stats() or {}
+  if "peak_bytes_in_use" in stats:
+    return {"peak_memory_mb": stats["peak_bytes_in_use"] / 2**20,
+            "memory": "device peak"}
+  return {"peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+          "memory": "process peak RSS"}
+
+
+def bench_case(name: str, settings: Settings, repeats: int,
+               twins: Dict[str, Dict[str, Callable]]) -> List[Dict[str, Any]]:
+  """Rows for one case: JAX first, then each torch variant that has the case."""
+  case = CASES.get(name)(settings)
+  jax.block_until_ready(case.run())  # warm-up
+  runs = {"jax": case.run}
+  first_call = {}
+  for variant, cases in twins.items():
+    if name in cases:
+      first_call[variant] = _timed(cases[name])  # torch.compile compiles here
+      runs[variant] = cases[name]
+  seconds = {label: [] for label in runs}
+  for _ in range(repeats):  # alternate, so drifts in machine speed hit all alike
+    for label, run in runs.items():
+      seconds[label].append(_timed(run))
+  # A JAX unit is case.steps train steps; a twin's call is one step (or one
+  # sampling call), so rows compare time per step.
+  jax_per_unit = statistics.median(seconds["jax"]) / max(case.steps, 1)
+  rows = []
+  for label, times in seconds.items():
+    median = statistics.median(times)
+    per_unit = median / max(case.steps, 1) if label == "jax" else median
+    row = {"case": name, "framework": "jax" if label == "jax" else "torch",
+           "variant": "jit" if label == "jax" else label, "repeats": repeats,
+           "median_ms": 1000 * per_unit, "spread": (max(times) - min(times)) / median}
+    if case.steps:
+      row["batch"] = case.examples // case.steps
+      row["steps/s"] = 1 / per_unit
+      row["examples/s"] = row["batch"] / per_unit
+    else:
+      row["batch"] = case.examples
+      row["images/s"] = case.examples / per_unit
+    if label == "jax":
+      row["compile_seconds"] = case.compile_seconds
+      row.update(_peak_memory_mb())
+    else:
+      row["first_call_seconds"] = first_call[label]
+      row["jax_speedup"] = per_unit / jax_per_unit
+    rows.append(row)
+  return rows
+
+
+_COLUMNS = ("case", "framework", "variant", "batch", "median_ms", "steps/s",
+            "examples/s", "images/s", "compile_seconds", "first_call_seconds",
+            "peak_memory_mb", "jax_speedup")
+
+
+def write_tables(rows: List[Dict[str, Any]], header: Dict[str, Any],
+                 out: pathlib.Path) -> str:
+  """bench.md and bench.json in `out`; returns the Markdown table."""
+  lines = ["| " + " | ".join(_COLUMNS) + " |", "|" + "---|" * len(_COLUMNS)]
+  for row in rows:
+    lines.append("| " + " | ".join(
+        report.format_value(c, row[c]) if c in row else "" for c in _COLUMNS) + " |")
+  table = "\n".join(lines)
+  out.mkdir(parents=True, exist_ok=True)
+  notes = "\n".join(f"- {k}: {v}" for k, v in header.items())
+  (out / "bench.md").write_text(
+      f"# Benchmark\n\n{notes}\n\nMedians over the repeats; `median_ms` is per "
+      "train step (train cases) or per sampling/feature call; `spread` (JSON) is "
+      "(max - min) / median; `jax_speedup` = torch time / JAX time in the same "
+      "run; peak memory is cumulative over the process.\n\n" + table + "\n")
+  report.write_json(out / "bench.json", {**header, "rows": rows})
+  return table
+
+
+def _parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
+  parser = argparse.ArgumentParser(prog="python -m jaxgen.experiments.bench",
+                                   description=__doc__.splitlines()[0])
+  parser.add_argument("--cases", default=None,
+                      help=f"comma list of: {', '.join(CASES.names())} (default: "
+                           "all; on a CPU all but ddpm1000_sample, which takes "
+                           "minutes per call there)")
+  parser.add_argument("--repeats", type=int, default=5)
+  parser.add_argument("--batch-size", type=int, default=128,
+                      help="global batch of diffusion_train (the other train "
+                           "cases use their full-preset batch)")
+  parser.add_argument("--num-samples", type=int, default=64,
+                      help="images per sampling call")
+  parser.add_argument("--fid-batch-size", type=int, default=64)
+  parser.add_argument("--inception-weights", default=None, metavar="PATH",
+                      help="real FID weights for fid_features (default: random "
+                           "ones, same speed)")
+  parser.add_argument("--torch", default="", metavar="VARIANTS",
+                      help="also time the PyTorch twin: comma list of eager, "
+                           "channels_last, compile")
+  parser.add_argument("--out", default="bench", help="folder for bench.md/.json")
+  return parser.parse_args(argv)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> None:
+  args = _parse_args(argv)
+  names = ([n.strip() for n in args.cases.split(",") if n.strip()] if args.cases
+           else [n for n in CASES.names() if jax.default_backend() != "cpu"
+                 or n != "ddpm1000_sample"])
+  for name in names:
+    CASES.get(name)  # unknown names fail before any work
+  if min(args.repeats, args.batch_size, args.num_samples, args.fid_batch_size) < 1:
+    raise UsageError("--repeats, --batch-size, --num-samples and --fid-batch-size "
+                     "must be positive")
+  settings = Settings(args.batch_size, args.num_samples, args.fid_batch_size,
+                      args.inception_weights)
+  variants = [v.strip() for v in args.torch.split(",") if v.strip()]
+  twins = load_twin(variants, settings) if variants else {}
+  header = {"hardware": report.hardware(), "command": report.command_line(),
+            "jax": jax.__version__, "python": platform.python_version()}
+  if twins:
+    import torch  # pylint: disable=import-outside-toplevel
+    header["torch"] = f"{torch.__version__}, {torch.get_num_threads()} threads"
+  rows = []
+  for name in names:
+    print(f"bench: {name} ...", file=sys.stderr, flush=True)
+    for row in bench_case(name, settings, args.repeats, twins):
+      rows.append(row)
+      shown = {k: row[k] for k in ("steps/s", "examples/s", "images/s",
+                                   "compile_seconds", "jax_speedup") if k in row}
+      print(f"  {row['framework']} {row['variant']}: {report.format_metrics(shown)}",
+            file=sys.stderr, flush=True)
+  print(write_tables(rows, header, pathlib.Path(args.out)))
+
+
+if __name__ == "__main__":
+  sys.exit(run_main(main))
