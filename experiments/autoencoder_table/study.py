@@ -49,7 +49,7 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
   parser.add_argument("--data-dir", default=None, help="folder with the MNIST IDX files")
   parser.add_argument("--workdir", default="/tmp/jaxgen_autoencoder_table",
                       help="root of the five run workdirs")
-  parser.add_argument("--steps", type=int, default=None,
+  parser.add_argument("--train-steps", type=int, default=None,
                       help="training steps per run (default: the preset's)")
   parser.add_argument("--loss", default="bce", choices=("bce", "l2", "l1"),
                       help="reconstruction loss, summed per image on [0, 1] pixels")
@@ -60,8 +60,8 @@ def run_config(args: argparse.Namespace, model: str, latent: int, schedule: str)
   config = config_lib.get_config(model, "mnist", args.preset)
   config.autoencoder.update(dict(latent_dim=latent, reconstruction_loss=args.loss,
                                  beta=0.8, beta_schedule=schedule))
-  if args.steps:
-    config.num_steps = args.steps
+  if args.train_steps:
+    config.num_steps = args.train_steps
   config.autoencoder.warmup_steps = config.num_steps // 2
   return config
 
@@ -104,7 +104,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
   header = (f"# Autoencoders on MNIST, preset `{args.preset}`\n\n"
             f"Command: `python experiments/autoencoder_table/study.py --preset {args.preset}"
             f"{f' --data-dir {args.data_dir}' if args.data_dir else ''}"
-            f"{f' --steps {args.steps}' if args.steps else ''} --loss {args.loss}`\n\n"
+            f"{f' --train-steps {args.train_steps}' if args.train_steps else ''} --loss {args.loss}`\n\n"
             f"{steps} steps of batch {batch} per run (MLP 784-400-latent, Adam 1e-3); "
             f"test split (10,000 images); `recon` = {args.loss} summed per image on [0, 1] "
             f"pixels, `kl` in nats, `elbo` = -(recon + kl); the warm-up takes beta from 0 "

@@ -64,8 +64,6 @@ MODELS = {"linear": [], "cosine": ["diffusion.schedule=cosine"],
 
 def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
   parser = study_parser(__doc__.splitlines()[0], default_workdir="runs/diffusion_samplers")
-  parser.add_argument("--train-steps", type=int, default=None,
-                      help="training steps per model (default: the preset's)")
   parser.add_argument("--ddim-steps", type=int, nargs="+", default=None,
                       help="DDIM step counts (default: the preset's budget)")
   parser.add_argument("--etas", type=float, nargs="+", default=None,

@@ -32,15 +32,13 @@ BUDGETS = {"cpu": dict(steps=3000, fid_samples=1000, reference_size=2000),
 
 def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
   parser = study_parser(__doc__.splitlines()[0], default_workdir="runs/gan_losses")
-  parser.add_argument("--steps", type=int, default=None,
-                      help="generator steps per model (default: the preset's budget)")
   return parser.parse_args(argv)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
   args = parse_args(argv)
   budget = BUDGETS[args.preset]
-  steps = args.steps or budget["steps"]
+  steps = args.train_steps or budget["steps"]
   overrides = [f"num_steps={steps}", f"checkpoint_every={steps}",
                f"sample_every={steps}", f"log_every={max(steps // 30, 1)}",
                f"fid.num_samples={args.fid_samples or budget['fid_samples']}",

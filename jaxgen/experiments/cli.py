@@ -39,6 +39,8 @@ def study_parser(description: str, default_workdir: str) -> argparse.ArgumentPar
                       help="FID Inception weights (default: $JAXGEN_FID_WEIGHTS or cache)")
   parser.add_argument("--workdir", default=default_workdir,
                       help="root of the study's training runs")
+  parser.add_argument("--train-steps", type=int, default=None,
+                      help="training steps per model (default: the preset's budget)")
   parser.add_argument("--fid-samples", type=int, default=None,
                       help="samples per FID (default: the preset's budget)")
   parser.add_argument("--out", default=None,

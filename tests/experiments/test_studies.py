@@ -37,7 +37,7 @@ def fid_args(tmp_path, monkeypatch, shared_data_dir):
 
 
 def test_gan_losses_study(tmp_path, fid_args):
-  load_study("gan_losses").main(fid_args + ["--steps", "2", "--fid-samples", "8"])
+  load_study("gan_losses").main(fid_args + ["--train-steps", "2", "--fid-samples", "8"])
   rows = json.loads((tmp_path / "out" / "comparison_mnist.json").read_text())["rows"]
   assert [r["model"] for r in rows] == ["gan", "lsgan", "wgan_gp"]
   assert all(r["steps"] == 2 and np.isfinite(r["fid"]) for r in rows)
