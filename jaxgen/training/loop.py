@@ -45,11 +45,13 @@ def build_family(config: ml_collections.ConfigDict, dataset: data.Dataset) -> Fa
 
 
 def compile_train_step(family: Family, config: ml_collections.ConfigDict, mesh):
-  """jit(step(state, x_all, labels_all) -> (state, metrics)), data-parallel on mesh.
+  """jit(steps(state, x_all, labels_all) -> (state, metrics)), data-parallel on mesh.
 
-  The batch is drawn from the device-resident dataset inside the step with
-  key fold_in(state.rng, state.step), so a run is a pure function of
-  (config, seed) and resumes bit for bit.
+  One call runs config.steps_per_dispatch train steps (a lax.scan when more
+  than one; each metric is then [steps_per_dispatch]). The batch is drawn from
+  the device-resident dataset inside the step with key fold_in(state.rng,
+  state.step), so a run is a pure function of (config, seed) and resumes bit
+  for bit.
   """
   batch_sharding = sharding.batch_sharded(mesh)
 
@@ -63,9 +65,34 @@ def compile_train_step(family: Family, config: ml_collections.ConfigDict, mesh):
            if config.ema_decay > 0 else new_state.params)
     return new_state.replace(step=state.step + 1, ema_params=ema), metrics
 
+  def steps(state: TrainState, x_all: jnp.ndarray, labels_all: jnp.ndarray):
+    if config.steps_per_dispatch == 1:
+      return step(state, x_all, labels_all)
+    return jax.lax.scan(lambda s, _: step(s, x_all, labels_all), state, None,
+                        length=config.steps_per_dispatch)
+
   replicated = sharding.replicated(mesh)
-  return jax.jit(step, in_shardings=(replicated, replicated, replicated),
+  return jax.jit(steps, in_shardings=(replicated, replicated, replicated),
                  out_shardings=(replicated, replicated), donate_argnums=0)
+
+
+def _check_steps_per_dispatch(config: ml_collections.ConfigDict, start_step: int,
+                              checkpoints: pathlib.Path) -> int:
+  """config.steps_per_dispatch, once every interval is a multiple of it."""
+  k = config.steps_per_dispatch
+  if k < 1:
+    raise UsageError(f"steps_per_dispatch must be at least 1, got {k}")
+  intervals = {"num_steps": config.num_steps, "log_every": config.log_every,
+               "checkpoint_every": config.checkpoint_every,
+               "sample_every": config.sample_every, "fid.every": config.fid.every}
+  bad = [f"{name}={value}" for name, value in intervals.items() if value % k]
+  if bad:
+    raise UsageError(f"steps_per_dispatch={k} needs {', '.join(bad)} to be a "
+                     f"multiple of {k}; change them or steps_per_dispatch")
+  if start_step % k:
+    raise UsageError(f"the checkpoint in {checkpoints} is at step {start_step}, not a "
+                     f"multiple of steps_per_dispatch={k}; resume with a divisor of it")
+  return k
 
 
 class _StopRequest:
@@ -145,6 +172,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
 
   pending: List[Dict[str, Any]] = []
   start_step = int(state.step)
+  per_call = _check_steps_per_dispatch(config, start_step, workdir / "checkpoints")
   clock = time.perf_counter()
   steps_since_clock = 0
   train_seconds = 0.0  # time in train steps after the first (compiling) one
@@ -154,17 +182,18 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
     nonlocal clock, steps_since_clock, train_seconds
     if not pending:
       return
-    losses = np.asarray(jax.device_get([m["loss"] for m in pending]))
+    fetched = jax.device_get(pending)  # each metric: a scalar or [steps_per_dispatch]
+    history = {k: np.concatenate([np.ravel(m[k]) for m in fetched]) for k in fetched[0]}
+    losses = history["loss"]
     bad = np.flatnonzero(~np.isfinite(losses))
     if bad.size:
-      first = step - len(pending) + int(bad[0]) + 1
+      first = step - len(losses) + int(bad[0]) + 1
       kept = checkpointer.latest_step()
       raise TrainingError(
           f"loss became {losses[bad[0]]} at step {first}; training stopped. The last "
           f"good checkpoint (step {kept}) is kept in {workdir / 'checkpoints'}; try a "
           f"lower learning rate (--config.optim*.learning_rate)")
-    means = {k: float(np.mean(jax.device_get([m[k] for m in pending])))
-             for k in pending[0]}
+    means = {k: float(np.mean(v)) for k, v in history.items()}
     elapsed = time.perf_counter() - clock
     train_seconds += elapsed
     steps_per_second = steps_since_clock / max(elapsed, 1e-9)
@@ -181,15 +210,15 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
                           f"is kept in {workdir / 'checkpoints'}")
 
   with _StopRequest() as stop:
-    for step in range(start_step + 1, config.num_steps + 1):
+    for step in range(start_step + per_call, config.num_steps + 1, per_call):
       state, metrics = train_step(state, x_all, labels_all)
       pending.append(metrics)
-      steps_since_clock += 1
-      if step == start_step + 1:
+      steps_since_clock += per_call
+      if step == start_step + per_call:
         jax.block_until_ready(state)
-        log.say(f"compiled and ran the first step in {time.perf_counter() - clock:.1f} s")
-        pending.clear()
-        clock, steps_since_clock = time.perf_counter(), 0
+        log.say(f"compiled and ran the first {'step' if per_call == 1 else f'{per_call} steps'}"
+                f" in {time.perf_counter() - clock:.1f} s")
+        clock, steps_since_clock = time.perf_counter(), 0  # steps/s leaves compiling out
       if step % config.log_every == 0:
         flush(step)
       if step % config.checkpoint_every == 0:

@@ -81,3 +81,22 @@ def test_changed_config_on_an_existing_workdir_is_refused(tmp_path):
 def test_batch_size_must_divide_over_devices(tmp_path):
   with pytest.raises(UsageError, match="multiple of 8"):
     train_and_evaluate(tiny_config(batch_size=60), tmp_path)
+
+
+def test_several_steps_per_dispatch_match_one_at_a_time(tmp_path):
+  one = train_and_evaluate(tiny_config(), tmp_path / "one")
+  five = train_and_evaluate(tiny_config(steps_per_dispatch=5), tmp_path / "five")
+  assert int(five.step) == 20
+  for a, b in zip(params_of(one), params_of(five)):
+    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+  logged = [[json.loads(line) for line in (tmp_path / run / "metrics.jsonl").read_text()
+             .splitlines()] for run in ("one", "five")]
+  losses = [[(r["step"], r["loss"]) for r in records if "loss" in r] for records in logged]
+  assert [s for s, _ in losses[1]] == [5, 10, 15, 20]
+  np.testing.assert_allclose([l for _, l in losses[0]], [l for _, l in losses[1]],
+                             rtol=1e-5)
+
+
+def test_steps_per_dispatch_must_divide_the_intervals(tmp_path):
+  with pytest.raises(UsageError, match="log_every=5.*multiple of 4"):
+    train_and_evaluate(tiny_config(steps_per_dispatch=4), tmp_path)
