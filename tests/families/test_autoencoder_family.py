@@ -121,8 +121,9 @@ def test_cvae_through_the_loop_logs_beta_and_test_metrics(tmp_path):
   train_and_evaluate(config, tmp_path)
   records = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
   train = [r for r in records if "loss" in r]
-  # Step 1 is the compile step and is not logged; beta(state.step) for steps 2..8.
-  assert [r["beta"] for r in train] == pytest.approx([0.5, 1.0, 1.0, 0.0, 0.5, 1.0, 1.0])
+  # beta(state.step) for steps 1..8: a cycle of 4 steps rising over its first half.
+  assert [r["beta"] for r in train] == pytest.approx(
+      [0.0, 0.5, 1.0, 1.0, 0.0, 0.5, 1.0, 1.0])
   assert all({"recon", "kl"} <= set(r) for r in train)
   test = [r for r in records if r.get("split") == "test"]
   assert len(test) == 1 and {"recon", "kl", "elbo"} <= set(test[0])
