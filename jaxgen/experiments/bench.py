@@ -23,7 +23,7 @@ import resource
 import statistics
 import sys
 import time
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import jax
 import numpy as np
@@ -144,8 +144,10 @@ def _fid_case(settings: Settings) -> Case:
               time.perf_counter() - start)
 
 
-def load_twin(variants: Sequence[str], settings: Settings) -> Dict[str, Dict[str, Callable]]:
-  """variant -> {case: callable} from scripts/torch_twin.py."""
+def load_twin(variants: Sequence[str], settings: Settings
+              ) -> Tuple[str, Dict[str, Dict[str, Callable]]]:
+  """(torch version and threads, variant -> {case: callable}) from
+  scripts/torch_twin.py, which alone imports torch."""
   if not TWIN_PATH.is_file():
     raise UsageError(f"--torch needs {TWIN_PATH.relative_to(TWIN_PATH.parents[1])} "
                      "from a source checkout of jaxgen; run from the repository")
@@ -154,9 +156,10 @@ def load_twin(variants: Sequence[str], settings: Settings) -> Dict[str, Dict[str
   spec = importlib.util.spec_from_file_location("torch_twin", TWIN_PATH)
   twin = importlib.util.module_from_spec(spec)
   spec.loader.exec_module(twin)
-  return {variant: twin.make_cases(variant, batch_size=settings.batch_size,
-                                   num_samples=settings.num_samples)
-          for variant in variants}
+  version = f"{twin.torch.__version__}, {twin.torch.get_num_threads()} threads"
+  return version, {variant: twin.make_cases(variant, batch_size=settings.batch_size,
+                                            num_samples=settings.num_samples)
+                   for variant in variants}
 
 
 def _timed(run: Callable[[], Any]) -> float:
@@ -279,12 +282,11 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
   settings = Settings(args.batch_size, args.num_samples, args.fid_batch_size,
                       args.inception_weights)
   variants = [v.strip() for v in args.torch.split(",") if v.strip()]
-  twins = load_twin(variants, settings) if variants else {}
   header = {"hardware": report.hardware(), "command": report.command_line(),
             "jax": jax.__version__, "python": platform.python_version()}
-  if twins:
-    import torch  # pylint: disable=import-outside-toplevel
-    header["torch"] = f"{torch.__version__}, {torch.get_num_threads()} threads"
+  twins = {}
+  if variants:
+    header["torch"], twins = load_twin(variants, settings)
   rows = []
   for name in names:
     print(f"bench: {name} ...", file=sys.stderr, flush=True)
