@@ -38,6 +38,7 @@ from jaxgen.metrics.features import FeatureExtractor
 from jaxgen.registry import Registry
 from jaxgen.training import sharding
 from jaxgen.training.loop import compile_train_step
+from jaxgen.training.state import initial_state
 
 # The reference diffusion UNet: 3.9M params, channels 32-64-128, attention at 7x7.
 REFERENCE_UNET = dict(channels=32, channel_mults=(1, 2, 4), num_res_blocks=2,
@@ -84,7 +85,7 @@ def _train_case(model: str, batch_size: Optional[int] = None, **net) -> Case:
   rng = np.random.default_rng(0)
   x_all = jax.device_put(rng.integers(0, 256, (4096, 28, 28, 1), np.uint8), replicated)
   labels = jax.device_put(rng.integers(0, 10, 4096).astype(np.int32), replicated)
-  state = jax.device_put(family.init_state(jax.random.PRNGKey(0)), replicated)
+  state = jax.device_put(initial_state(family, 0), replicated)
   start = time.perf_counter()
   step = compile_train_step(family, config, mesh).lower(state, x_all, labels).compile()
   compile_seconds = time.perf_counter() - start
@@ -109,7 +110,7 @@ def _train_case(model: str, batch_size: Optional[int] = None, **net) -> Case:
 def _sample_case(sampler: str, settings: Settings) -> Case:
   config = _config(sampler, **REFERENCE_UNET)
   family = MODELS.get(sampler).family(config, MNIST)
-  params = family.init_state(jax.random.PRNGKey(0)).params
+  params = initial_state(family, 0).params
   rng = jax.random.PRNGKey(1)
   draw = jax.jit(lambda p, key: family.sample(p, key, settings.num_samples))
   start = time.perf_counter()

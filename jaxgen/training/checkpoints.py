@@ -10,17 +10,24 @@ from typing import Optional
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import orbax.checkpoint as ocp
 
 from jaxgen.errors import UsageError
 from jaxgen.training.state import TrainState
 
 
+@jax.jit
+def _finite_flags(leaves):
+  return jnp.stack([jnp.all(jnp.isfinite(x)) for x in leaves])
+
+
 def all_finite(tree) -> bool:
-  """True when every float leaf of `tree` is finite (one device->host sync)."""
-  leaves = [jnp.all(jnp.isfinite(x)) for x in jax.tree_util.tree_leaves(tree)
+  """True when every float leaf of `tree` is finite (one compiled call, one
+  device->host sync)."""
+  leaves = [x for x in jax.tree_util.tree_leaves(tree)
             if jnp.issubdtype(x.dtype, jnp.floating)]
-  return bool(jnp.all(jnp.stack(leaves))) if leaves else True
+  return bool(np.all(_finite_flags(leaves))) if leaves else True
 
 
 class Checkpointer:
@@ -55,6 +62,11 @@ class Checkpointer:
       return True
     if not all_finite(state.params):
       return False
+    if jax.process_count() == 1:
+      # One copy, from one device: orbax's replica-parallel writing of a state
+      # replicated on N devices compiles a slice per device and array shape
+      # (about 25 s for a small UNet on 8 CPU devices), and writes the same bytes.
+      state = jax.device_put(state, jax.devices()[0])
     self._manager.save(step, args=ocp.args.StandardSave(state))
     self._manager.wait_until_finished()
     return True

@@ -29,7 +29,7 @@ from jaxgen.training.checkpoints import Checkpointer
 from jaxgen.training.evaluate import sample_metrics
 from jaxgen.training.fid_eval import FidEvaluator
 from jaxgen.training.logbook import Logbook
-from jaxgen.training.state import TrainState, ema_update
+from jaxgen.training.state import TrainState, ema_update, initial_state
 
 
 def to_model_range(x: jnp.ndarray) -> jnp.ndarray:
@@ -143,7 +143,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
   replicated = sharding.replicated(mesh)
   log = Logbook(workdir, config.num_steps, active=main)
 
-  state = jax.device_put(family.init_state(jax.random.PRNGKey(config.seed)), replicated)
+  state = jax.device_put(initial_state(family, config.seed), replicated)
   checkpointer = Checkpointer(workdir / "checkpoints", config.keep_checkpoints)
   if checkpointer.latest_step() is not None:
     state = checkpointer.restore(state)
@@ -151,14 +151,14 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
   x_all = jax.device_put(dataset.x, replicated)
   labels_all = jax.device_put(dataset.labels.astype(np.int32), replicated)
   train_step = compile_train_step(family, config, mesh)
-  sample_fn = _compile_sampler(family, config, config.num_samples)
+  sample_fn = _compile_sampler(family, config, config.num_samples, mesh)
   sample_rng = jax.random.PRNGKey(config.seed + 1)  # fixed noise: grids compare across steps
   fid_eval = None
   if config.fid.num_samples:  # before training, so a missing file fails fast
     fid_eval = FidEvaluator.from_config(config, data_dir=data_dir,
                                         inception_weights_path=inception_weights,
                                         devices=devices)
-    fid_draw = _compile_sampler(family, config, fid_eval.extractor.batch_size)
+    fid_draw = _compile_sampler(family, config, fid_eval.extractor.batch_size, mesh)
     fid_rng = jax.random.PRNGKey(config.seed + 2)
 
   def log_fid(step: int) -> Dict[str, Any]:
@@ -280,11 +280,14 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
   return state
 
 
-def _compile_sampler(family: Family, config: ml_collections.ConfigDict, num: int):
-  """jit(params, rng) -> samples [num, *shape]; conditional models get labels
-  0, 1, ..., so a grid has one class per column and classes are balanced."""
+def _compile_sampler(family: Family, config: ml_collections.ConfigDict, num: int, mesh):
+  """jit(params, rng) -> samples [num, *shape], drawn batch-parallel over the
+  mesh and returned replicated; conditional models get labels 0, 1, ..., so a
+  grid has one class per column and classes are balanced."""
   labels = cycling_labels(num, family.spec.num_classes) if config.conditional else None
-  return jax.jit(lambda params, rng: family.sample(params, rng, num, labels))
+  return jax.jit(
+      lambda params, rng: sharding.split_batch(family.sample(params, rng, num, labels), mesh),
+      out_shardings=sharding.replicated(mesh))
 
 
 def _write_samples(samples: jnp.ndarray, step: int, config: ml_collections.ConfigDict,

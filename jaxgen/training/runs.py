@@ -4,13 +4,12 @@ import json
 import pathlib
 from typing import Tuple
 
-import jax
 import ml_collections
 
 from jaxgen.errors import UsageError
 from jaxgen.families import MODELS, DataSpec, Family
 from jaxgen.training.checkpoints import Checkpointer
-from jaxgen.training.state import TrainState
+from jaxgen.training.state import TrainState, initial_state
 
 SPEC_FILE = "data_spec.json"
 
@@ -36,6 +35,6 @@ def load_run(workdir: str) -> Tuple[ml_collections.ConfigDict, Family, TrainStat
   if checkpointer.latest_step() is None:
     raise UsageError(f"{workdir} has no checkpoint yet; train first with "
                      f"python -m jaxgen.experiments.run --workdir {workdir}")
-  state = checkpointer.restore(family.init_state(jax.random.PRNGKey(config.seed)))
+  state = checkpointer.restore(initial_state(family, config.seed))
   checkpointer.close()
   return config, family, state

@@ -26,6 +26,18 @@ def batch_sharded(mesh: Mesh) -> NamedSharding:
   return NamedSharding(mesh, PartitionSpec(DATA_AXIS))
 
 
+def split_batch(x: jax.Array, mesh: Mesh) -> jax.Array:
+  """Inside jit: x [B, ...] computed batch-parallel over the mesh when the mesh
+  divides B (a sharding constraint; the values do not change), else as it is.
+
+  Put on a sampler's output, it makes XLA split the whole sampling loop over
+  the devices instead of running it whole on each one.
+  """
+  if x.shape[0] % mesh.size:
+    return x
+  return jax.lax.with_sharding_constraint(x, batch_sharded(mesh))
+
+
 def check_batch_size(batch_size: int, mesh: Mesh) -> None:
   if batch_size % mesh.size:
     raise UsageError(f"batch_size {batch_size} is not divisible by the {mesh.size} "

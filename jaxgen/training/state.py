@@ -31,6 +31,15 @@ class TrainState:
                model_state={} if model_state is None else model_state, rng=rng)
 
 
+def initial_state(family: Any, seed: int) -> TrainState:
+  """family.init_state(PRNGKey(seed)) compiled as one program.
+
+  Op by op, every parameter's random draw compiles on its own, and XLA:CPU
+  takes seconds for some shapes; one program compiles them together.
+  """
+  return jax.jit(family.init_state)(jax.random.PRNGKey(seed))
+
+
 def gradient_step(loss_fn, optimizer: optax.GradientTransformation, params: Any,
                   opt_state: Any, *args):
   """One optimizer update on `loss_fn(params, *args) -> (loss, metrics)`.

@@ -1,5 +1,6 @@
 """The notebooks run top to bottom (small setting, offline data, CPU)."""
 
+import os
 import pathlib
 
 import nbclient
@@ -21,7 +22,10 @@ def test_notebook_runs(path: pathlib.Path, tmp_path, monkeypatch, shared_data_di
   monkeypatch.setenv("JAXGEN_FID_WEIGHTS",
                      str(shared_data_dir / "fid_inception" / "default_1.pt"))
   monkeypatch.setenv("JAXGEN_CACHE_DIR", str(tmp_path / "cache"))
-  monkeypatch.delenv("XLA_FLAGS", raising=False)  # one device, as on Colab
+  # One device, as on Colab; the suite's other XLA flags (tests/conftest.py) stay.
+  monkeypatch.setenv("XLA_FLAGS", " ".join(
+      flag for flag in os.environ.get("XLA_FLAGS", "").split()
+      if not flag.startswith("--xla_force_host_platform_device_count")))
   notebook = nbformat.read(path, as_version=4)
   nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3",
                           resources={"metadata": {"path": str(tmp_path)}}).execute()
