@@ -145,8 +145,11 @@ class GANFamily(Family):
 
     carry = (state.params["discriminator"], d_opt_state,
              state.model_state["discriminator"], state.model_state["generator"])
+    # Unrolled: inside a loop body XLA:CPU (jaxlib 0.10.2) runs the critic's
+    # weight-gradient convolutions in a generic loop, 20x slower (README, "Speed on CPU").
     (d_params, d_opt_state, d_stats, g_stats), d_metrics = jax.lax.scan(
-        critic_update, carry, (chunks, jax.random.split(critic_rng, n_critic)))
+        critic_update, carry, (chunks, jax.random.split(critic_rng, n_critic)),
+        unroll=True)
     g_params, g_opt_state, g_metrics = gradient_step(
         self.generator_loss, self.g_optimizer, g_params, state.opt_state["generator"],
         g_stats, d_params, d_stats, self._labels(chunks["labels"][-1]), g_rng, chunk_size)
