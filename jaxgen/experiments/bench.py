@@ -62,9 +62,19 @@ class Case:
   examples: int            # examples (train) or images (sampling, FID) per run
   steps: int               # train steps per run; 0 for sampling and FID
   compile_seconds: float
+  flops: Optional[float] = None  # floating-point operations per run (XLA's count)
 
 
 CASES: Registry[Callable[[Settings], Case]] = Registry("bench case")
+
+
+def _flops(compiled) -> Optional[float]:
+  """XLA's count of floating-point operations in one call of `compiled`, if any.
+
+  A loop body is counted once, so callers multiply by the trip count."""
+  analysis = compiled.cost_analysis()
+  analysis = analysis[0] if isinstance(analysis, (list, tuple)) else analysis
+  return (analysis or {}).get("flops") or None
 
 
 def _config(model: str, batch_size: Optional[int] = None, **net):
@@ -104,7 +114,9 @@ def _train_case(model: str, batch_size: Optional[int] = None, **net) -> Case:
     for _ in range(steps):
       one_step()
     return holder["state"]
-  return Case(run, config.batch_size * steps, steps, compile_seconds)
+  flops = _flops(step)
+  return Case(run, config.batch_size * steps, steps, compile_seconds,
+              flops and flops * steps)
 
 
 def _sample_case(sampler: str, settings: Settings) -> Case:
@@ -116,7 +128,12 @@ def _sample_case(sampler: str, settings: Settings) -> Case:
   start = time.perf_counter()
   compiled = draw.lower(params, rng).compile()
   compile_seconds = time.perf_counter() - start
-  return Case(lambda: compiled(params, rng), settings.num_samples, 0, compile_seconds)
+  # The sampler's scan body is one network call; count one and multiply.
+  x = np.zeros((settings.num_samples,) + MNIST.shape, np.float32)
+  forward = jax.jit(lambda p, x, t: family.network.apply({"params": p}, x, t, train=False))
+  flops = _flops(forward.lower(params, x, np.zeros(len(x), np.float32)).compile())
+  return Case(lambda: compiled(params, rng), settings.num_samples, 0, compile_seconds,
+              flops and flops * config.diffusion.sample_steps)
 
 
 CASES.register("diffusion_train")(
@@ -125,6 +142,15 @@ CASES.register("wgan_gp_train")(lambda s: _train_case("wgan_gp"))  # DCGAN pair,
 CASES.register("vae_train")(lambda s: _train_case("vae"))          # conv VAE
 CASES.register("ddpm1000_sample")(lambda s: _sample_case("ddpm", s))
 CASES.register("ddim50_sample")(lambda s: _sample_case("ddim", s))
+
+
+@CASES.register("matmul")
+def _matmul_case(settings: Settings) -> Case:
+  """A 2048^3 float32 matmul: the device's practical arithmetic ceiling."""
+  a = jax.device_put(np.ones((2048, 2048), np.float32))
+  start = time.perf_counter()
+  compiled = jax.jit(lambda a: a @ a).lower(a).compile()
+  return Case(lambda: compiled(a), 0, 0, time.perf_counter() - start, 2 * 2048**3)
 
 
 @CASES.register("fid_features")
@@ -209,9 +235,12 @@ def bench_case(name: str, settings: Settings, repeats: int,
       row["batch"] = case.examples // case.steps
       row["steps/s"] = 1 / per_unit
       row["examples/s"] = row["batch"] / per_unit
-    else:
+    elif case.examples:
       row["batch"] = case.examples
       row["images/s"] = case.examples / per_unit
+    if case.flops:  # the twin computes the same network, so the same count
+      row["gflop"] = case.flops / max(case.steps, 1) / 1e9
+      row["GFLOP/s"] = row["gflop"] / per_unit
     if label == "jax":
       row["compile_seconds"] = case.compile_seconds
       row.update(_peak_memory_mb())
@@ -223,7 +252,8 @@ def bench_case(name: str, settings: Settings, repeats: int,
 
 
 _COLUMNS = ("case", "framework", "variant", "batch", "median_ms", "steps/s",
-            "examples/s", "images/s", "compile_seconds", "first_call_seconds",
+            "examples/s", "images/s", "gflop", "GFLOP/s", "compile_seconds",
+            "first_call_seconds",
             "peak_memory_mb", "jax_speedup")
 
 
@@ -239,7 +269,9 @@ def write_tables(rows: List[Dict[str, Any]], header: Dict[str, Any],
   notes = "\n".join(f"- {k}: {v}" for k, v in header.items())
   (out / "bench.md").write_text(
       f"# Benchmark\n\n{notes}\n\nMedians over the repeats; `median_ms` is per "
-      "train step (train cases) or per sampling/feature call; `spread` (JSON) is "
+      "train step (train cases) or per sampling/feature call; `gflop` is XLA's count "
+      "of floating-point operations in that unit (the twins compute the same); "
+      "`spread` (JSON) is "
       "(max - min) / median; `jax_speedup` = torch time / JAX time in the same "
       "run; peak memory is cumulative over the process.\n\n" + table + "\n")
   report.write_json(out / "bench.json", {**header, "rows": rows})

@@ -32,12 +32,22 @@ def test_rows_time_jax_and_a_twin_side_by_side(tmp_path):
   assert torch_row["median_ms"] >= 10
   assert torch_row["jax_speedup"] == pytest.approx(
       torch_row["median_ms"] / jax_row["median_ms"])
+  # XLA's count of one train step, shared by the twin's row.
+  assert jax_row["gflop"] == torch_row["gflop"] > 0
+  assert jax_row["GFLOP/s"] == pytest.approx(jax_row["gflop"] / jax_row["median_ms"] * 1000)
 
   table = bench.write_tables(rows, {"hardware": "test"}, tmp_path)
   assert table.splitlines()[2].startswith("| vae_train | jax | jit | 128 |")
   record = json.loads((tmp_path / "bench.json").read_text())
   assert record["hardware"] == "test" and len(record["rows"]) == 2
   assert "| vae_train | torch | eager |" in (tmp_path / "bench.md").read_text()
+
+
+def test_matmul_case_counts_its_arithmetic():
+  (row,) = bench.bench_case("matmul", SETTINGS, repeats=2, twins={})
+  assert row["gflop"] == pytest.approx(2 * 2048**3 / 1e9)
+  assert row["GFLOP/s"] == pytest.approx(row["gflop"] / row["median_ms"] * 1000)
+  assert "images/s" not in row and "steps/s" not in row
 
 
 @pytest.mark.parametrize("argv, message", [
