@@ -120,11 +120,15 @@ def _train_case(model: str, batch_size: Optional[int] = None, **net) -> Case:
 
 
 def _sample_case(sampler: str, settings: Settings) -> Case:
+  """`sampler` drawing settings.num_samples images from the reference UNet
+  (random params), batch-parallel over every device."""
   config = _config(sampler, **REFERENCE_UNET)
   family = MODELS.get(sampler).family(config, MNIST)
-  params = initial_state(family, 0).params
+  mesh = sharding.make_mesh()
+  params = jax.device_put(initial_state(family, 0).params, sharding.replicated(mesh))
   rng = jax.random.PRNGKey(1)
-  draw = jax.jit(lambda p, key: family.sample(p, key, settings.num_samples))
+  draw = sharding.batch_parallel(
+      lambda p, key: family.sample(p, key, settings.num_samples), mesh)
   start = time.perf_counter()
   compiled = draw.lower(params, rng).compile()
   compile_seconds = time.perf_counter() - start

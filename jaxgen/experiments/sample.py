@@ -1,8 +1,9 @@
 """Sample from a trained run: `python -m jaxgen.experiments.sample --workdir runs/ddim_mnist`.
 
 Reads the run's config and latest checkpoint; sampler options default to the
-run's config. Writes a PNG grid (or scatter) and an .npz of the samples, and
-prints images/s.
+run's config. Samples are drawn batch-parallel over every device the process
+sees. Writes a PNG grid (or scatter) and an .npz of the samples, and prints
+images/s.
 """
 
 import argparse
@@ -22,6 +23,7 @@ from jaxgen.errors import UsageError
 from jaxgen.experiments.cli import run_main
 from jaxgen.families import cycling_labels
 from jaxgen.families.diffusion.samplers import SAMPLERS
+from jaxgen.training import sharding
 from jaxgen.training.runs import load_run
 
 
@@ -57,8 +59,10 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     raise UsageError(f"--num must be at least 1, got {args.num}")
   config, family, state = load_run(args.workdir)
   labels = _labels(args, config, family.spec.num_classes)
-  params = family.sampling_params(state, use_ema=not args.raw_params)
-  sample_fn, sampler = _sample_fn(args, config, family)
+  mesh = sharding.make_mesh()
+  params = jax.device_put(family.sampling_params(state, use_ema=not args.raw_params),
+                          sharding.replicated(mesh))
+  sample_fn, sampler = _sample_fn(args, config, family, mesh)
   rng = jax.random.PRNGKey(args.seed)
   compiled = sample_fn.lower(params, rng, labels=labels).compile()
   start = time.perf_counter()
@@ -79,8 +83,9 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         f"{report.format_metrics({'images/s': args.num / seconds, 'seconds': seconds})}")
 
 
-def _sample_fn(args: argparse.Namespace, config, family):
-  """(jit(params, rng, labels=...) -> (samples, trajectory or None), name)."""
+def _sample_fn(args: argparse.Namespace, config, family, mesh):
+  """(jit(params, rng, labels=...) -> (samples, trajectory or None), name), the
+  samples drawn batch-parallel over the mesh."""
   diffusion_flags = [flag for flag, value in (
       ("--sampler", args.sampler), ("--steps", args.steps), ("--eta", args.eta),
       ("--guidance-scale", args.guidance_scale), ("--trajectory", args.trajectory or None))
@@ -89,17 +94,17 @@ def _sample_fn(args: argparse.Namespace, config, family):
     if diffusion_flags:
       raise UsageError(f"{', '.join(diffusion_flags)}: only for diffusion runs; "
                        f"{args.workdir} is a {config.model} run")
-    return jax.jit(lambda params, rng, labels: (
-        family.sample(params, rng, args.num, labels), None)), config.model
+    return sharding.batch_parallel(lambda params, rng, labels: (
+        family.sample(params, rng, args.num, labels), None), mesh), config.model
   sampler = args.sampler or config.diffusion.sampler
   SAMPLERS.get(sampler)
   if sampler == "ddpm" and (args.steps is not None or args.eta is not None):
     raise UsageError("ddpm always runs all timesteps with eta=1; use --sampler ddim "
                      "to choose --steps or --eta")
-  return jax.jit(functools.partial(
+  return sharding.batch_parallel(functools.partial(
       family.sample_with_trajectory, num=args.num, sampler=sampler, steps=args.steps,
       eta=args.eta, guidance_scale=args.guidance_scale,
-      keep_trajectory=args.trajectory)), sampler
+      keep_trajectory=args.trajectory), mesh), sampler
 
 
 def _labels(args: argparse.Namespace, config, num_classes: int) -> Optional[jnp.ndarray]:

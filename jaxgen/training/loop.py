@@ -285,9 +285,8 @@ def _compile_sampler(family: Family, config: ml_collections.ConfigDict, num: int
   mesh and returned replicated; conditional models get labels 0, 1, ..., so a
   grid has one class per column and classes are balanced."""
   labels = cycling_labels(num, family.spec.num_classes) if config.conditional else None
-  return jax.jit(
-      lambda params, rng: sharding.split_batch(family.sample(params, rng, num, labels), mesh),
-      out_shardings=sharding.replicated(mesh))
+  return sharding.batch_parallel(
+      lambda params, rng: family.sample(params, rng, num, labels), mesh)
 
 
 def _write_samples(samples: jnp.ndarray, step: int, config: ml_collections.ConfigDict,

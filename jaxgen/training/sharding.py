@@ -1,6 +1,6 @@
 """Data parallelism with jax.sharding: batch split over devices, the rest replicated."""
 
-from typing import Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 import jax
 import numpy as np
@@ -36,6 +36,19 @@ def split_batch(x: jax.Array, mesh: Mesh) -> jax.Array:
   if x.shape[0] % mesh.size:
     return x
   return jax.lax.with_sharding_constraint(x, batch_sharded(mesh))
+
+
+def batch_parallel(fn: Callable[..., Any], mesh: Mesh) -> Callable[..., Any]:
+  """jit(fn) for a sampler fn(...) -> samples [B, ...] or (samples, extra):
+  the samples drawn batch-parallel over the mesh (split_batch), every output
+  returned replicated. Its array arguments should be replicated over the mesh.
+  """
+  def parallel(*args, **kwargs):
+    out = fn(*args, **kwargs)
+    if isinstance(out, tuple):
+      return (split_batch(out[0], mesh), *out[1:])
+    return split_batch(out, mesh)
+  return jax.jit(parallel, out_shardings=replicated(mesh))
 
 
 def check_batch_size(batch_size: int, mesh: Mesh) -> None:

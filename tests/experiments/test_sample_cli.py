@@ -1,5 +1,6 @@
 """The sampling command on a tiny trained run: outputs, options, bad input."""
 
+import jax
 import numpy as np
 import pytest
 
@@ -7,6 +8,7 @@ from jaxgen import config as config_lib
 from jaxgen.experiments import sample
 from jaxgen.experiments.cli import run_main
 from jaxgen.training.loop import train_and_evaluate
+from jaxgen.training.runs import load_run
 
 
 @pytest.fixture(scope="module")
@@ -29,6 +31,20 @@ def test_samples_are_written(workdir, tmp_path, capsys):
   assert out.is_file() and (tmp_path / "s_trajectory.png").is_file()
   assert np.load(tmp_path / "s.npz")["images"].shape == (32, 2)
   assert "images/s" in capsys.readouterr().out
+
+
+def test_samples_spread_over_devices_are_those_of_one_device(workdir, tmp_path):
+  assert jax.device_count() == 8  # the 32 samples are drawn 4 per device
+  out = tmp_path / "s.png"
+  argv = ["--workdir", str(workdir), "--num", "32", "--steps", "3", "--eta", "0.5",
+          "--seed", "5", "--out", str(out)]
+  assert run_main(sample.main, argv) == 0
+  _, family, state = load_run(str(workdir))
+  params = jax.device_put(family.sampling_params(state), jax.devices()[0])
+  expected, _ = jax.jit(lambda p, rng: family.sample_with_trajectory(
+      p, rng, 32, sampler="ddim", steps=3, eta=0.5))(params, jax.random.PRNGKey(5))
+  np.testing.assert_allclose(np.load(tmp_path / "s.npz")["images"], expected,
+                             rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize("argv,message", [

@@ -1,4 +1,5 @@
-"""split_batch: a computation spread over the batch gives the values of one device."""
+"""split_batch and batch_parallel: a computation spread over the batch gives the
+values of one device."""
 
 import jax
 import jax.numpy as jnp
@@ -26,6 +27,18 @@ def test_split_batch_draws_what_one_device_draws():
   np.testing.assert_allclose(on_all, on_one, rtol=1e-6, atol=1e-6)
   # The constraint is in the compiled program: each device works on 16 / 8 rows.
   assert "[2,5,3]" in spread.lower(rng).compile().as_text()
+
+
+def test_batch_parallel_spreads_the_samples_and_keeps_the_rest():
+  mesh = sharding.make_mesh()
+  rng = jax.random.PRNGKey(4)
+  sample = sharding.batch_parallel(lambda key: (_toy_sampler(key, 16), jnp.arange(3)), mesh)
+  samples, extra = sample(rng)
+  on_one = jax.jit(lambda key: _toy_sampler(key, 16))(jax.device_put(rng, jax.devices()[0]))
+  np.testing.assert_allclose(samples, on_one, rtol=1e-6, atol=1e-6)
+  assert samples.sharding.is_fully_replicated and extra.sharding.is_fully_replicated
+  np.testing.assert_array_equal(extra, np.arange(3))
+  assert "[2,5,3]" in sample.lower(rng).compile().as_text()
 
 
 def test_split_batch_leaves_a_batch_the_mesh_does_not_divide():
