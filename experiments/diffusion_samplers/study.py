@@ -20,6 +20,7 @@ fid_vs_time.png and guidance_grids.png.
 import argparse
 import dataclasses
 import functools
+import json
 import pathlib
 import sys
 import time
@@ -144,6 +145,7 @@ class Sampling:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
+  start = time.perf_counter()
   args = parse_args(argv)
   budget = dataclasses.replace(
       BUDGETS[args.preset], **{k: getattr(args, k) for k in (
@@ -185,18 +187,27 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
            eta=0.0, guidance_scale=scale)
     grids[f"w = {scale:g}"] = conditional.class_grid(scale, fixed)
 
-  write_results(rows, config.fid.num_samples, evaluator.extractor.batch_size,
-                evaluator.reference.name, out)
+  trained = {name: {k: json.loads((run_dir / "summary.json").read_text())[k]
+                    for k in ("steps", "train_seconds")} for name, run_dir in runs.items()}
+  write_results(rows, trained, config.fid.num_samples, evaluator.extractor.batch_size,
+                evaluator.reference.name, time.perf_counter() - start, out)
   plotting.save_sample_panels(grids, out / "guidance_grids.png", "mnist")
 
 
-def write_results(rows: Sequence[Dict[str, Any]], fid_samples: int, batch: int,
-                  reference: str, out: pathlib.Path) -> None:
-  """results.md (three tables), results.json and fid_vs_time.png."""
+def write_results(rows: Sequence[Dict[str, Any]], trained: Dict[str, Dict[str, float]],
+                  fid_samples: int, batch: int, reference: str, wall_seconds: float,
+                  out: pathlib.Path) -> None:
+  """results.md (three tables), results.json and fid_vs_time.png; `trained`
+  holds each model's steps and train_seconds."""
+  models = ", ".join(f"{name} {t['steps']} steps in "
+                     f"{report.format_value('train_seconds', t['train_seconds'])} s"
+                     for name, t in trained.items())
   lines = [f"# Diffusion samplers on MNIST, preset {out.name}", "",
            f"Measured on {report.hardware()} with `{report.command_line()}`. FID of "
            f"{fid_samples} samples against {reference}; images/s of the sampler alone "
-           f"(batches of {batch}, compiled).", ""]
+           f"(batches of {batch}, compiled). Models: {models} (trained by this command or "
+           f"an earlier one with the same workdir). Wall time of this command: "
+           f"{report.format_value('wall_seconds', wall_seconds)} s.", ""]
   for table in ("samplers", "schedules", "guidance"):
     lines += [f"## {table}", "", "| setting | FID | images/s |", "|---|---|---|"]
     lines += [f"| {r['setting']} | {report.format_value('fid', r['fid'])} | "
@@ -206,7 +217,8 @@ def write_results(rows: Sequence[Dict[str, Any]], fid_samples: int, batch: int,
   (out / "results.md").write_text("\n".join(lines))
   report.write_json(out / "results.json", {
       "hardware": report.hardware(), "command": report.command_line(),
-      "fid_samples": fid_samples, "reference": reference, "rows": list(rows)})
+      "fid_samples": fid_samples, "reference": reference, "models": trained,
+      "wall_seconds": wall_seconds, "rows": list(rows)})
   samplers = [r for r in rows if r["table"] == "samplers"]
   fig, ax = plt.subplots(figsize=(6, 4))
   for r in samplers:

@@ -272,12 +272,12 @@ def write_tables(rows: List[Dict[str, Any]], header: Dict[str, Any],
   out.mkdir(parents=True, exist_ok=True)
   notes = "\n".join(f"- {k}: {v}" for k, v in header.items())
   (out / "bench.md").write_text(
-      f"# Benchmark\n\n{notes}\n\nMedians over the repeats; `median_ms` is per "
-      "train step (train cases) or per sampling/feature call; `gflop` is XLA's count "
-      "of floating-point operations in that unit (the twins compute the same); "
-      "`spread` (JSON) is "
-      "(max - min) / median; `jax_speedup` = torch time / JAX time in the same "
-      "run; peak memory is cumulative over the process.\n\n" + table + "\n")
+      f"# Benchmark\n\n{notes}\n\n"
+      "Medians over the repeats; `median_ms` is per train step (train cases) or per "
+      "sampling/feature call; `gflop` is XLA's count of floating-point operations in "
+      "that unit (the twins compute the same); `spread` (JSON) is (max - min) / median; "
+      "`jax_speedup` = torch time / JAX time in the same run; peak memory is cumulative "
+      "over the process.\n\n" + table + "\n")
   report.write_json(out / "bench.json", {**header, "rows": rows})
   return table
 

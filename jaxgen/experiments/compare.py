@@ -66,13 +66,16 @@ def run_models(models: Sequence[str], dataset: str, preset: str,
       raise UsageError(f"{model}: {error}") from None
     configs[model] = config
   rows, panels = [], {}
+  say = distributed.is_main_process()
   for i, (model, config) in enumerate(configs.items()):
     run_dir = workdir / f"{model}_{dataset}"
-    print(f"jaxgen: [{i + 1}/{len(configs)}] {model} on {dataset} -> {run_dir}",
-          file=sys.stderr)
-    if finished(run_dir, config):
-      print(f"jaxgen: {run_dir} already finished; reusing its summary.json",
+    if say:
+      print(f"jaxgen: [{i + 1}/{len(configs)}] {model} on {dataset} -> {run_dir}",
             file=sys.stderr)
+    if finished(run_dir, config):
+      if say:
+        print(f"jaxgen: {run_dir} already finished; reusing its summary.json",
+              file=sys.stderr)
     else:
       train_and_evaluate(config, run_dir, data_dir=data_dir,
                          inception_weights=inception_weights)

@@ -62,5 +62,9 @@ def test_diffusion_samplers_study(tmp_path, fid_args):
       ("schedules", "cosine ddim-10"), ("schedules", "cosine ddpm-10"),
       ("guidance", "w=2")]
   assert all(np.isfinite(r["fid"]) and r["images/s"] > 0 for r in results["rows"])
+  assert {name: m["steps"] for name, m in results["models"].items()} == {
+      "linear": 2, "cosine": 2, "conditional": 2}
+  assert results["wall_seconds"] > 0
+  assert "Models: linear 2 steps in " in (tmp_path / "out" / "results.md").read_text()
   for name in ("results.md", "fid_vs_time.png", "guidance_grids.png"):
     assert (tmp_path / "out" / name).is_file()

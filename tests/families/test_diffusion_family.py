@@ -64,6 +64,22 @@ def test_guidance_at_w_1_is_the_plain_conditional_model():
   assert not np.allclose(plain, null)
 
 
+@pytest.mark.parametrize("w", [0.0, 1.0])
+def test_guidance_at_w_0_or_1_is_one_network_call_with_the_blend_s_values(w):
+  family = point_family(conditional=True)
+  params = family.init_state(jax.random.PRNGKey(0)).params
+  x = jax.random.normal(jax.random.PRNGKey(1), (16, 2))
+  t = jnp.arange(16, dtype=jnp.int32) * 6
+  labels = jnp.arange(16, dtype=jnp.int32) % 8
+  one_call = family.denoiser(params, labels, guidance_scale=w)
+  blend = family.denoiser(params, labels, guidance_scale=jnp.float32(w))  # not a Python w
+  for got, want in zip(one_call(x, t), blend(x, t)):
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+  # The blend runs the network on a batch of 32 (labelled and null halves); w = 0 or 1 on 16.
+  assert "f32[32,2]" in str(jax.make_jaxpr(blend)(x, t))
+  assert "f32[32,2]" not in str(jax.make_jaxpr(one_call)(x, t))
+
+
 def test_label_dropout_uses_the_null_label():
   family = point_family(conditional=True, label_dropout=1.0)
   state = family.init_state(jax.random.PRNGKey(0))

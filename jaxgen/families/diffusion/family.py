@@ -86,21 +86,27 @@ class DiffusionFamily(Family):
     Classifier-free guidance (Ho & Salimans 2022) in our convention:
     pred = pred_null + w (pred_label - pred_null), so w = 1 is the plain
     conditional model and w = 0 the unconditional one. Unconditional models
-    (or labels=None) use one network call.
+    (or labels=None), and a Python w of 0 or 1, use one network call; any other
+    w runs the labelled and the null-label halves as one batch of twice the size.
     """
     def predict(x, t, y):
       return self.network.apply({"params": params}, x, t.astype(jnp.float32), y,
                                 train=False)
 
+    one_call = isinstance(guidance_scale, (int, float)) and guidance_scale in (0, 1)
+
     def denoise_fn(x, t):
-      if self.num_classes and labels is not None:
-        null = jnp.full_like(labels, self.num_classes)
-        both = predict(jnp.concatenate([x, x]), jnp.concatenate([t, t]),
-                       jnp.concatenate([labels, null]))
-        with_label, without = jnp.split(both, 2)
-        prediction = without + guidance_scale * (with_label - without)
-      else:
+      if not self.num_classes or labels is None:
         prediction = predict(x, t, None)
+      else:
+        null = jnp.full_like(labels, self.num_classes)
+        if one_call:
+          prediction = predict(x, t, labels if guidance_scale else null)
+        else:
+          both = predict(jnp.concatenate([x, x]), jnp.concatenate([t, t]),
+                         jnp.concatenate([labels, null]))
+          with_label, without = jnp.split(both, 2)
+          prediction = without + guidance_scale * (with_label - without)
       return self.objective.to_x0_eps(prediction, x, *self._scales(t, x))
     return denoise_fn
 
