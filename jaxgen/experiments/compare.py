@@ -66,16 +66,11 @@ def run_models(models: Sequence[str], dataset: str, preset: str,
       raise UsageError(f"{model}: {error}") from None
     configs[model] = config
   rows, panels = [], {}
-  say = distributed.is_main_process()
   for i, (model, config) in enumerate(configs.items()):
     run_dir = workdir / f"{model}_{dataset}"
-    if say:
-      print(f"jaxgen: [{i + 1}/{len(configs)}] {model} on {dataset} -> {run_dir}",
-            file=sys.stderr)
+    _say(f"[{i + 1}/{len(configs)}] {model} on {dataset} -> {run_dir}")
     if finished(run_dir, config):
-      if say:
-        print(f"jaxgen: {run_dir} already finished; reusing its summary.json",
-              file=sys.stderr)
+      _say(f"{run_dir} already finished; reusing its summary.json")
     else:
       train_and_evaluate(config, run_dir, data_dir=data_dir,
                          inception_weights=inception_weights)
@@ -86,6 +81,12 @@ def run_models(models: Sequence[str], dataset: str, preset: str,
   if distributed.is_main_process():
     write_comparison(rows, panels, dataset, table_dir or workdir)
   return rows
+
+
+def _say(message: str) -> None:
+  """Progress on stderr, from the main process only."""
+  if distributed.is_main_process():
+    print(f"jaxgen: {message}", file=sys.stderr)
 
 
 def finished(run_dir: pathlib.Path, config) -> bool:
