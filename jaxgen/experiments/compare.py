@@ -62,6 +62,7 @@ def run_models(models: Sequence[str], dataset: str, preset: str,
     try:
       config_lib.apply_overrides(
           config, [*overrides, *(model_overrides or {}).get(model, ())])
+      config_lib.check(config)
     except UsageError as error:
       raise UsageError(f"{model}: {error}") from None
     configs[model] = config

@@ -79,9 +79,7 @@ def compile_train_step(family: Family, config: ml_collections.ConfigDict, mesh):
 def _check_steps_per_dispatch(config: ml_collections.ConfigDict, start_step: int,
                               checkpoints: pathlib.Path) -> int:
   """config.steps_per_dispatch, once every interval is a multiple of it."""
-  k = config.steps_per_dispatch
-  if k < 1:
-    raise UsageError(f"steps_per_dispatch must be at least 1, got {k}")
+  k = config.steps_per_dispatch  # at least 1 (config.check)
   intervals = {"num_steps": config.num_steps, "log_every": config.log_every,
                "checkpoint_every": config.checkpoint_every,
                "sample_every": config.sample_every, "fid.every": config.fid.every}
@@ -130,8 +128,13 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
   stops being finite, KeyboardInterrupt after Ctrl-C (a checkpoint is saved).
   """
   started = time.perf_counter()
+  config_lib.check(config)
   workdir = pathlib.Path(workdir)
-  workdir.mkdir(parents=True, exist_ok=True)
+  try:
+    workdir.mkdir(parents=True, exist_ok=True)
+  except OSError as error:
+    raise UsageError(f"cannot make the workdir {workdir}: {error.strerror}; pass a "
+                     "folder that can be written (--workdir DIR)") from None
   main = distributed.is_main_process()
   _record_config(config, workdir, write=main)
   dataset = data.load(config.dataset, "train", data_dir)
@@ -177,6 +180,12 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
   steps_since_clock = 0
   train_seconds = 0.0  # time in train steps after the first (compiling) one
 
+  def kept_checkpoint() -> str:
+    kept = checkpointer.latest_step()
+    if kept is None:
+      return "No checkpoint had been saved yet"
+    return f"The last good checkpoint (step {kept}) is kept in {workdir / 'checkpoints'}"
+
   def flush(step: int) -> None:
     """Checks and logs the metrics of the steps since the last flush."""
     nonlocal clock, steps_since_clock, train_seconds
@@ -188,11 +197,9 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
     bad = np.flatnonzero(~np.isfinite(losses))
     if bad.size:
       first = step - len(losses) + int(bad[0]) + 1
-      kept = checkpointer.latest_step()
       raise TrainingError(
-          f"loss became {losses[bad[0]]} at step {first}; training stopped. The last "
-          f"good checkpoint (step {kept}) is kept in {workdir / 'checkpoints'}; try a "
-          f"lower learning rate (--config.optim*.learning_rate)")
+          f"loss became {losses[bad[0]]} at step {first}; training stopped. "
+          f"{kept_checkpoint()}; try a lower learning rate (--config.optim*.learning_rate)")
     means = {k: float(np.mean(v)) for k, v in history.items()}
     elapsed = time.perf_counter() - clock
     train_seconds += elapsed
@@ -205,9 +212,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
   def save(step: int) -> None:
     flush(step)
     if not checkpointer.save(state):
-      raise TrainingError(f"params are not finite at step {step}; not saved. The "
-                          f"last good checkpoint (step {checkpointer.latest_step()}) "
-                          f"is kept in {workdir / 'checkpoints'}")
+      raise TrainingError(f"params are not finite at step {step}; not saved. "
+                          f"{kept_checkpoint()}")
 
   with _StopRequest() as stop:
     for step in range(start_step + per_call, config.num_steps + 1, per_call):

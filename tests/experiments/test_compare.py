@@ -48,6 +48,13 @@ def test_an_override_one_model_lacks_fails_before_any_training(tmp_path, capsys)
   assert not any(tmp_path.iterdir())
 
 
+def test_a_value_one_model_cannot_use_fails_before_any_training(tmp_path):
+  with pytest.raises(UsageError, match="vae: config field 'optim.learning_rate' must be"):
+    compare.run_models(["ddim", "vae"], "gmm_ring8", "cpu", [], tmp_path,
+                       model_overrides={"vae": ["optim.learning_rate=0.0"]})
+  assert not any(tmp_path.iterdir())
+
+
 def test_dataset_list_writes_one_table_each_into_table_dir(tmp_path):
   argv = ["--model", "vae,ddim", "--dataset", "gmm_ring8,gmm_grid25", "--workdir",
           str(tmp_path / "runs"), "--table-dir", str(tmp_path / "tables")]

@@ -13,6 +13,10 @@ from jaxgen.experiments.cli import run_main
     (["--config.batch_size=big"], "bad value for config field 'batch_size'"),
     (["--config.diffusion.sampler=euler"], "unknown sampler 'euler'"),
     (["--epochs", "3"], "unrecognised argument '--epochs'"),
+    (["--config.batch_size=0"], "config field 'batch_size' must be at least 1, got 0"),
+    (["--config.optim.learning_rate=-1.0"], "'optim.learning_rate' must be positive"),
+    (["--config.ema_decay=1.0"], "'ema_decay' must be in [0, 1)"),
+    (["--config.net.hidden=0"], "'net.hidden' must be at least 1, got 0"),
 ])
 def test_bad_input_is_one_line_and_exit_code_2(argv, message, tmp_path, capsys):
   argv = ["--dataset", "gmm_ring8", "--workdir", str(tmp_path)] + argv
@@ -28,3 +32,10 @@ def test_missing_image_data_is_one_line(tmp_path, capsys):
                              "--workdir", str(tmp_path / "run")])
   err = capsys.readouterr().err.strip().splitlines()
   assert code == 2 and err[-1].startswith("error: ") and "nowhere" in err[-1]
+
+
+def test_a_file_as_workdir_is_one_line(tmp_path, capsys):
+  (tmp_path / "file").write_text("")
+  code = run_main(run.main, ["--dataset", "gmm_ring8", "--workdir", str(tmp_path / "file")])
+  err = capsys.readouterr().err.strip().splitlines()
+  assert code == 2 and err[-1].startswith("error: cannot make the workdir "), err

@@ -1,0 +1,33 @@
+"""Config checks: every shipped default passes; values no run can use are named."""
+
+import pytest
+
+from jaxgen import config as config_lib
+from jaxgen import data
+from jaxgen.errors import UsageError
+from jaxgen.families import MODELS
+
+
+@pytest.mark.parametrize("preset", config_lib.PRESETS)
+@pytest.mark.parametrize("model", MODELS.names())
+def test_every_default_config_passes_the_check(model, preset):
+  for dataset in data.names():
+    config_lib.check(config_lib.get_config(model, dataset, preset))
+
+
+@pytest.mark.parametrize("model,override,message", [
+    ("ddim", "num_steps=0", "'num_steps' must be at least 1, got 0"),
+    ("ddim", "fid.every=-5", "'fid.every' must be at least 0, got -5"),
+    ("ddim", "net.channel_mults=(1,0)", "'net.channel_mults' must be whole numbers of at "
+     "least 1, got (1, 0)"),
+    ("ddim", "net.dropout=1.0", "'net.dropout' must be in [0, 1), got 1.0"),
+    ("gan", "optim_d.learning_rate=0.0", "'optim_d.learning_rate' must be positive"),
+    ("vae", "optim.b2=1.5", "'optim.b2' must be in [0, 1), got 1.5"),
+])
+def test_unusable_values_name_the_field_and_the_fix(model, override, message):
+  config = config_lib.apply_overrides(config_lib.get_config(model, "mnist", "cpu"),
+                                      [override])
+  with pytest.raises(UsageError) as error:
+    config_lib.check(config)
+  assert message in str(error.value)
+  assert f"--config.{override.split('=')[0]}=VALUE" in str(error.value)
