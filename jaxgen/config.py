@@ -8,10 +8,11 @@ the command line in ml_collections' syntax: `--config.optim.learning_rate=1e-3`.
 """
 
 import ast
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
 import ml_collections
 
+from jaxgen import checks
 from jaxgen import data
 from jaxgen.errors import UsageError
 from jaxgen.families import MODELS
@@ -102,40 +103,28 @@ def apply_overrides(config: ml_collections.ConfigDict,
 def check(config: ml_collections.ConfigDict) -> None:
   """Raises UsageError, naming the field and the fix, for a value no run can use:
   a size or interval below 1, a negative count, a learning rate that is not
-  positive, a decay, beta or dropout rate outside [0, 1), or a network size
-  (any whole number in config.net) below 1."""
-  def fail(field: str, rule: str, value: Any) -> None:
-    raise UsageError(f"config field {field!r} must be {rule}, got {value!r}; "
-                     f"set --config.{field}=VALUE")
-
-  def need(field: str, ok: Callable[[Any], bool], rule: str) -> None:
-    *parents, name = field.split(".")
-    node = config
-    for parent in parents:
-      node = node[parent]
-    if not ok(node[name]):
-      fail(field, rule, node[name])
-
-  positive = lambda v: v >= 1
+  positive, a decay, beta or dropout rate outside [0, 1), a network size (any
+  whole number in config.net) below 1; then the model's own checks."""
   for field in ("batch_size", "num_steps", "log_every", "checkpoint_every", "sample_every",
                 "num_samples", "keep_checkpoints", "steps_per_dispatch", "fid.batch_size"):
-    need(field, positive, "at least 1")
+    checks.require(config, field, checks.at_least(1), "at least 1")
   for field in ("fid.num_samples", "fid.every", "fid.reference_size"):
-    need(field, lambda v: v >= 0, "at least 0")
-  need("ema_decay", lambda v: 0 <= v < 1, "in [0, 1) (0 turns EMA off)")
+    checks.require(config, field, checks.at_least(0), "at least 0")
+  checks.require(config, "ema_decay", checks.in_unit_interval, "in [0, 1) (0 turns EMA off)")
   for section in sorted(k for k in config.keys() if k.startswith("optim")):
-    need(f"{section}.learning_rate", lambda v: v > 0, "positive")
+    checks.require(config, f"{section}.learning_rate", lambda v: v > 0, "positive")
     for name in ("warmup_steps", "weight_decay", "grad_clip"):
-      need(f"{section}.{name}", lambda v: v >= 0, "at least 0")
+      checks.require(config, f"{section}.{name}", checks.at_least(0), "at least 0")
     for name in ("b1", "b2"):
-      need(f"{section}.{name}", lambda v: 0 <= v < 1, "in [0, 1)")
+      checks.require(config, f"{section}.{name}", checks.in_unit_interval, "in [0, 1)")
   for name, value in config.net.items():
     sizes = value if isinstance(value, tuple) else (value,)
     if any(isinstance(v, int) and not isinstance(v, bool) and v < 1 for v in sizes):
-      fail(f"net.{name}", "at least 1" if sizes is not value else "whole numbers of at least 1",
-           value)
+      checks.fail(f"net.{name}", "whole numbers of at least 1" if sizes is value
+                  else "at least 1", value)
   if "dropout" in config.net:
-    need("net.dropout", lambda v: 0 <= v < 1, "in [0, 1)")
+    checks.require(config, "net.dropout", checks.in_unit_interval, "in [0, 1)")
+  MODELS.get(config.model).check(config)
 
 
 def _parse_value(text: str) -> Any:

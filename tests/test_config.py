@@ -23,6 +23,14 @@ def test_every_default_config_passes_the_check(model, preset):
     ("ddim", "net.dropout=1.0", "'net.dropout' must be in [0, 1), got 1.0"),
     ("gan", "optim_d.learning_rate=0.0", "'optim_d.learning_rate' must be positive"),
     ("vae", "optim.b2=1.5", "'optim.b2' must be in [0, 1), got 1.5"),
+    ("ddpm", "diffusion.timesteps=0", "'diffusion.timesteps' must be at least 1, got 0"),
+    ("ddim", "diffusion.sample_steps=2000", "'diffusion.sample_steps' must be in [1, "
+     "diffusion.timesteps = 1000], got 2000"),
+    ("ddim", "diffusion.eta=1.5", "'diffusion.eta' must be in [0, 1], got 1.5"),
+    ("gan", "gan.latent_dim=0", "'gan.latent_dim' must be at least 1, got 0"),
+    ("wgan_gp", "gan.gp_weight=-10.0", "'gan.gp_weight' must be at least 0"),
+    ("vae", "autoencoder.beta=-1.0", "'autoencoder.beta' must be at least 0, got -1.0"),
+    ("vae", "autoencoder.cycle_ramp=0.0", "'autoencoder.cycle_ramp' must be in (0, 1]"),
 ])
 def test_unusable_values_name_the_field_and_the_fix(model, override, message):
   config = config_lib.apply_overrides(config_lib.get_config(model, "mnist", "cpu"),

@@ -89,6 +89,9 @@ class ModelEntry:
   family: Callable[[ml_collections.ConfigDict, DataSpec], Family]
   # configure(config, preset, is_image) fills in defaults for this model.
   configure: Callable[[ml_collections.ConfigDict, str, bool], None]
+  # check(config) raises UsageError for a value of the model's own section that
+  # no run can use (see jaxgen.checks); config.check runs it after the shared checks.
+  check: Callable[[ml_collections.ConfigDict], None] = lambda config: None
 
 
 MODELS: Registry[ModelEntry] = Registry("model")

@@ -41,7 +41,7 @@ def test_two_models_make_one_table(tmp_path, capsys):
 
 
 def test_an_override_one_model_lacks_fails_before_any_training(tmp_path, capsys):
-  argv = ["--model", "ddim,gan", "--dataset", "gmm_ring8", "--workdir", str(tmp_path),
+  argv = ["--model", "ddpm,gan", "--dataset", "gmm_ring8", "--workdir", str(tmp_path),
           "--config.diffusion.timesteps=10"]
   assert run_main(run.main, argv) == 2
   assert "gan: unknown config field 'diffusion.timesteps'" in capsys.readouterr().err

@@ -2,6 +2,8 @@
 
 import ml_collections
 
+from jaxgen import checks
+
 
 def configure(config: ml_collections.ConfigDict, preset: str, is_image: bool, *,
               kind: str, conditional: bool) -> None:
@@ -47,3 +49,12 @@ def _point_defaults(config: ml_collections.ConfigDict, preset: str) -> None:
   config.update(dict(batch_size=512, num_samples=2000, ema_decay=0.0,
                      num_steps=3000 if preset == "cpu" else 20_000,
                      log_every=50, checkpoint_every=1000, sample_every=1000))
+
+
+def check(config: ml_collections.ConfigDict) -> None:
+  """config.autoencoder values no run can use (see jaxgen.checks)."""
+  for field in ("autoencoder.latent_dim", "autoencoder.cycle_steps"):
+    checks.require(config, field, checks.at_least(1), "at least 1")
+  for field in ("autoencoder.beta", "autoencoder.warmup_steps"):
+    checks.require(config, field, checks.at_least(0), "at least 0")
+  checks.require(config, "autoencoder.cycle_ramp", lambda v: 0 < v <= 1, "in (0, 1]")

@@ -232,4 +232,5 @@ for _model, _kind, _conditional in (("ae", "ae", False), ("vae", "vae", False),
   MODELS.register(_model)(ModelEntry(
       family=AutoencoderFamily,
       configure=functools.partial(autoencoder_config.configure, kind=_kind,
-                                  conditional=_conditional)))
+                                  conditional=_conditional),
+      check=autoencoder_config.check))

@@ -2,6 +2,8 @@
 
 import ml_collections
 
+from jaxgen import checks
+
 
 def configure(config: ml_collections.ConfigDict, preset: str, is_image: bool,
               sampler: str) -> None:
@@ -50,3 +52,14 @@ def _point_defaults(config: ml_collections.ConfigDict, preset: str) -> None:
                      num_steps=3000 if preset == "cpu" else 20_000,
                      log_every=50, checkpoint_every=1000, sample_every=1000))
   config.optim.update(dict(learning_rate=1e-3, warmup_steps=100))
+
+
+def check(config: ml_collections.ConfigDict) -> None:
+  """config.diffusion values no run can use (see jaxgen.checks)."""
+  options = config.diffusion
+  checks.require(config, "diffusion.timesteps", checks.at_least(1), "at least 1")
+  checks.require(config, "diffusion.label_dropout", lambda v: 0 <= v <= 1, "in [0, 1]")
+  if options.sampler == "ddim":
+    checks.require(config, "diffusion.sample_steps", lambda v: 1 <= v <= options.timesteps,
+                   f"in [1, diffusion.timesteps = {options.timesteps}]")
+    checks.require(config, "diffusion.eta", lambda v: 0 <= v <= 1, "in [0, 1]")

@@ -151,4 +151,5 @@ class DiffusionFamily(Family):
 for _sampler in ("ddpm", "ddim"):
   MODELS.register(_sampler)(ModelEntry(
       family=DiffusionFamily,
-      configure=functools.partial(diffusion_config.configure, sampler=_sampler)))
+      configure=functools.partial(diffusion_config.configure, sampler=_sampler),
+      check=diffusion_config.check))

@@ -7,6 +7,8 @@ e.g. `--config.optim_d.learning_rate=4e-4`.
 
 import ml_collections
 
+from jaxgen import checks
+
 # model name -> (loss, n_critic, gp_weight, conditional)
 MODEL_LOSSES = {
     "gan": ("non_saturating", 1, 0.0, False),
@@ -72,3 +74,10 @@ def configure(config: ml_collections.ConfigDict, preset: str, is_image: bool,
                        checkpoint_every=1000 if preset == "cpu" else 5000,
                        sample_every=1000 if preset == "cpu" else 5000,
                        num_samples=2000))
+
+
+def check(config: ml_collections.ConfigDict) -> None:
+  """config.gan values no run can use (see jaxgen.checks)."""
+  for field in ("gan.latent_dim", "gan.n_critic"):
+    checks.require(config, field, checks.at_least(1), "at least 1")
+  checks.require(config, "gan.gp_weight", checks.at_least(0), "at least 0 (0 turns it off)")

@@ -212,4 +212,5 @@ class GANFamily(Family):
 
 for _model in gan_config.MODEL_LOSSES:
   MODELS.register(_model)(ModelEntry(
-      family=GANFamily, configure=functools.partial(gan_config.configure, model=_model)))
+      family=GANFamily, configure=functools.partial(gan_config.configure, model=_model),
+      check=gan_config.check))

@@ -1,0 +1,33 @@
+"""Range checks of config fields: a value no run can use is one UsageError line
+that names the field, the rule and the flag that fixes it."""
+
+from typing import Any, Callable
+
+import ml_collections
+
+from jaxgen.errors import UsageError
+
+
+def fail(field: str, rule: str, value: Any) -> None:
+  """Raises the one-line error for config field `field` (dotted path)."""
+  raise UsageError(f"config field {field!r} must be {rule}, got {value!r}; "
+                   f"set --config.{field}=VALUE")
+
+
+def require(config: ml_collections.ConfigDict, field: str, ok: Callable[[Any], bool],
+            rule: str) -> None:
+  """fail() unless ok(config.<field>); `field` is a dotted path such as "fid.every"."""
+  value = config
+  for name in field.split("."):
+    value = value[name]
+  if not ok(value):
+    fail(field, rule, value)
+
+
+def at_least(low: float) -> Callable[[Any], bool]:
+  return lambda value: value >= low
+
+
+def in_unit_interval(value: float) -> bool:
+  """0 <= value < 1: a decay, a momentum or a dropout rate."""
+  return 0 <= value < 1
