@@ -1,14 +1,14 @@
 """Range checks of config fields: a value no run can use is one UsageError line
 that names the field, the rule and the flag that fixes it."""
 
-from typing import Any, Callable
+from typing import Any, Callable, NoReturn
 
 import ml_collections
 
 from jaxgen.errors import UsageError
 
 
-def fail(field: str, rule: str, value: Any) -> None:
+def fail(field: str, rule: str, value: Any) -> NoReturn:
   """Raises the one-line error for config field `field` (dotted path)."""
   raise UsageError(f"config field {field!r} must be {rule}, got {value!r}; "
                    f"set --config.{field}=VALUE")
@@ -25,6 +25,7 @@ def require(config: ml_collections.ConfigDict, field: str, ok: Callable[[Any], b
 
 
 def at_least(low: float) -> Callable[[Any], bool]:
+  """The test `value >= low`, for require()."""
   return lambda value: value >= low
 
 
