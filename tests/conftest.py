@@ -5,9 +5,9 @@ chex before JAX initialises), so the data-parallel paths are exercised; a test
 that wants one device builds its mesh from `jax.devices()[:1]`.
 
 Tests that need the real MNIST/Fashion-MNIST files or the FID Inception weights
-read them from `../shared/data` (or `$JAXGEN_SHARED_DATA`) and skip where it is
-absent; `JAXGEN_REQUIRE_SHARED_DATA=1` (set by `.ci/run`) turns that skip into a
-failure so CI cannot pass by skipping.
+read them from `../shared/data` (or `$JAXGEN_SHARED_DATA`) and fail where it is
+absent, so no run passes by skipping them; a user without those files opts out
+with `JAXGEN_SKIP_SHARED_DATA=1`, which turns the failures into skips.
 """
 
 import atexit
@@ -50,11 +50,13 @@ def _shared_data_dir() -> pathlib.Path:
 
 @pytest.fixture(scope="session")
 def shared_data_dir() -> pathlib.Path:
-  """`../shared/data`, or a skip (a failure under JAXGEN_REQUIRE_SHARED_DATA=1)."""
+  """`../shared/data`, or a failure (a skip under JAXGEN_SKIP_SHARED_DATA=1)."""
   path = _shared_data_dir()
   if not (path / "mnist").is_dir():
     message = f"shared data not found at {path}"
-    if os.environ.get("JAXGEN_REQUIRE_SHARED_DATA") == "1":
-      pytest.fail(message + " (JAXGEN_REQUIRE_SHARED_DATA=1)")
-    pytest.skip(message)
+    if os.environ.get("JAXGEN_SKIP_SHARED_DATA") == "1":
+      pytest.skip(message + " (JAXGEN_SKIP_SHARED_DATA=1)")
+    pytest.fail(message + "; point $JAXGEN_SHARED_DATA at a folder holding mnist/, "
+                "fashion-mnist/ and fid_inception/, or set JAXGEN_SKIP_SHARED_DATA=1 to skip "
+                "these tests")
   return path
