@@ -4,6 +4,7 @@ import json
 import math
 import os
 import pathlib
+import platform
 import shlex
 import sys
 from typing import Any, Mapping
@@ -12,7 +13,8 @@ import jax
 
 # Digits after the point for each kind of number; anything else gets 4
 # significant digits.
-_DECIMALS = {"fid": 2, "kid": 5, "kid_std": 5, "steps/s": 2, "images/s": 1,
+_DECIMALS = {"fid": 2, "kid": 5, "kid_std": 5, "precision": 3, "recall": 3,
+             "density": 3, "coverage": 3, "steps/s": 2, "images/s": 1,
              "samples/s": 1, "examples/s": 1,
              "seconds": 1}
 
@@ -47,12 +49,24 @@ def write_json(path: pathlib.Path, record: Mapping[str, Any]) -> None:
 
 
 def hardware() -> str:
-  """What the numbers were measured on, e.g. "2-core CPU, 1 cpu device(s)" or
-  "1x NVIDIA H100 80GB HBM3"."""
+  """What the numbers were measured on, e.g. "2-core Intel(R) Xeon(R) Processor
+  CPU, 1 cpu device(s)" or "1x NVIDIA H100 80GB HBM3"."""
   devices = jax.devices()
   if devices[0].platform == "cpu":
-    return f"{os.cpu_count()}-core CPU, {len(devices)} cpu device(s)"
+    return f"{os.cpu_count()}-core {cpu_model()} CPU, {len(devices)} cpu device(s)"
   return f"{len(devices)}x {devices[0].device_kind}"
+
+
+def cpu_model() -> str:
+  """The CPU's model name from /proc/cpuinfo (timings hold only on their own
+  CPU), else what `platform.processor()` says."""
+  try:
+    for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
+      if line.startswith("model name"):
+        return line.split(":", 1)[1].strip()
+  except OSError:
+    pass
+  return platform.processor() or "unknown"
 
 
 def command_line() -> str:

@@ -1,4 +1,4 @@
-"""FID (and optionally KID) between two image sets, with pytorch-fid's numbers.
+"""FID (and KID, precision, recall) between two image sets, as pytorch-fid.
 
   python -m jaxgen.experiments.fid mnist:test mnist:train \
       --data-dir ../shared/data \
@@ -10,6 +10,11 @@ Each input is a folder of images (read as RGB, like pytorch-fid), an .npz of
 uint8 images [N, H, W(, C)] (key `images` or its only array), a dataset split
 `name:split`, or an .npz of statistics with pytorch-fid's keys `mu`, `sigma`
 (files are interchangeable with pytorch-fid's `--save-stats`).
+
+Between two image inputs it also reports precision, recall, density and
+coverage (k = 5) of A (the generated set) against B (the real one), on the same
+seeded subsets of at most 10,000 features per input that KID uses; where an
+input is statistics, the output says they were left out.
 """
 
 import argparse
@@ -17,7 +22,7 @@ import dataclasses
 import logging
 import pathlib
 import sys
-from typing import Callable, Iterator, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterator, Optional, Sequence, Tuple
 
 import numpy as np
 from PIL import Image
@@ -29,6 +34,7 @@ from jaxgen.experiments.cli import add_process_flags, run_main, start_processes
 from jaxgen.metrics import fid as fid_lib
 from jaxgen.metrics import inception_weights
 from jaxgen.metrics import kid as kid_lib
+from jaxgen.metrics import prdc as prdc_lib
 from jaxgen.metrics.features import FeatureExtractor
 from jaxgen.training import distributed
 
@@ -121,14 +127,29 @@ def input_statistics(source: Input, extractor: FeatureExtractor,
                                   reservoir, source.spec, source.num_images)
 
 
+def precision_recall(sources: Sequence[Input],
+                     reservoirs: Sequence[Optional[kid_lib.FeatureReservoir]]
+                     ) -> Dict[str, Any]:
+  """Precision, recall, density, coverage of A against B, or why they are left out."""
+  for source in sources:
+    if source.stats is not None:
+      return {"prdc": f"left out ({source.spec} holds statistics, not features)"}
+    if source.num_images <= prdc_lib.NEAREST_K:
+      return {"prdc": f"left out ({source.spec} has {source.num_images} images; "
+                      f"k = {prdc_lib.NEAREST_K} needs more)"}
+  generated, real = (reservoir.features for reservoir in reservoirs)
+  return prdc_lib.prdc(real, generated)
+
+
 def _parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
   parser = argparse.ArgumentParser(
       prog="python -m jaxgen.experiments.fid",
       description=__doc__.splitlines()[0])
   parser.add_argument("inputs", nargs="+", metavar="INPUT",
-                      help=f"one or two inputs: {_INPUT_HELP}")
+                      help=f"one or two inputs (generated, then real): {_INPUT_HELP}")
   parser.add_argument("--save-stats", nargs="+", metavar="OUT.npz",
-                      help="write each input's mu/sigma, one path per input")
+                      help="write each input's mu/sigma (and, with --kid, "
+                      "features), one path per input")
   parser.add_argument("--batch-size", type=int, default=64)
   parser.add_argument("--inception-weights", metavar="PATH",
                       help="default_1.pt or pytorch-fid's .pth (default: "
@@ -177,7 +198,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         batch_size=args.batch_size)
   metrics, stats, reservoirs = {}, [], []
   for side, source in enumerate(sources):
-    reservoirs.append(kid_lib.FeatureReservoir() if args.kid else None)
+    reservoirs.append(kid_lib.FeatureReservoir() if source.stats is None else None)
     stats.append(input_statistics(source, extractor, reservoirs[-1]))
     if args.save_stats and main_process:
       fid_lib.save_stats(
@@ -190,6 +211,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     if args.kid:
       metrics["kid"], metrics["kid_std"] = kid_lib.kid(
           reservoirs[0].features, reservoirs[1].features)
+    metrics.update(precision_recall(sources, reservoirs))
   if extractor is not None:
     metrics["images/s"] = extractor.images_per_second
   if not main_process:

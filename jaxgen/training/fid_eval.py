@@ -1,7 +1,7 @@
-"""FID (and KID) of a model's samples against a dataset split's statistics.
+"""FID (KID, precision/recall) of a model's samples against a dataset split.
 
 The reference statistics of a split (mu, sigma and a random subset of 10,000
-features for KID) are computed once and cached in
+features for KID and precision/recall) are computed once and cached in
 `$JAXGEN_CACHE_DIR/fid_stats/` (default `~/.cache/jaxgen/fid_stats/`) as
 pytorch-fid-compatible .npz files, e.g. `mnist_train.npz`; a run, a study or
 `python -m jaxgen.experiments.fid ... --save-stats` can fill that cache.
@@ -12,7 +12,7 @@ import logging
 import os
 import pathlib
 import time
-from typing import Callable, Dict, Optional, Sequence
+from typing import Any, Callable, Dict, Optional, Sequence
 
 import jax
 import ml_collections
@@ -24,6 +24,7 @@ from jaxgen.errors import UsageError
 from jaxgen.metrics import fid as fid_lib
 from jaxgen.metrics import inception_weights
 from jaxgen.metrics import kid as kid_lib
+from jaxgen.metrics import prdc as prdc_lib
 from jaxgen.metrics.features import FeatureExtractor
 from jaxgen.training import distributed
 
@@ -42,7 +43,7 @@ class Reference:
   name: str                           # e.g. "mnist:train" or "mnist:train[:5000]"
   mu: np.ndarray                      # [2048] float64
   sigma: np.ndarray                   # [2048, 2048] float64
-  features: Optional[np.ndarray]      # [<=10000, 2048] float32, for KID
+  features: Optional[np.ndarray]      # [<=10000, 2048] float32, for KID and PRDC
 
 
 def dataset_reference(dataset: str, split: str, extractor: FeatureExtractor, *,
@@ -70,12 +71,25 @@ def dataset_reference(dataset: str, split: str, extractor: FeatureExtractor, *,
   return Reference(name, mu, sigma, reservoir.features)
 
 
+def _prdc_left_out(reference: Reference, num_samples: int) -> str:
+  """Why precision/recall cannot be computed against `reference` ("" when they can)."""
+  if reference.features is None:
+    return (f"left out (the cached statistics of {reference.name} have no features; "
+            f"delete that file in {cache_dir()} to recompute it)")
+  if min(num_samples, len(reference.features)) <= prdc_lib.NEAREST_K:
+    return (f"left out ({num_samples} samples, {len(reference.features)} reference "
+            f"features; k = {prdc_lib.NEAREST_K} needs more of each)")
+  return ""
+
+
 class FidEvaluator:
   """Draws `num_samples` samples, streams them through Inception, compares.
 
   Call it with `draw(rng) -> [B, H, W, C]` float samples in [-1, 1] (or uint8);
-  it returns {"fid", "fid/samples", "fid/seconds"} and, with `kid`, "kid" and
-  "kid_std" against the reference's feature subset.
+  it returns {"fid", "fid/samples", "fid/seconds"}; with `kid`, "kid" and
+  "kid_std" against the reference's feature subset; and "precision", "recall",
+  "density", "coverage" (k = 5) of a seeded subset of at most 10,000 sample
+  features against that subset, or "prdc" saying why they are left out.
   """
 
   def __init__(self, reference: Reference, extractor: FeatureExtractor,
@@ -90,6 +104,7 @@ class FidEvaluator:
     self.extractor = extractor
     self.num_samples = num_samples
     self.kid = kid
+    self.prdc_left_out = _prdc_left_out(reference, num_samples)
 
   @classmethod
   def from_config(cls, config: ml_collections.ConfigDict, *,
@@ -109,9 +124,10 @@ class FidEvaluator:
     return cls(reference, extractor, fid.num_samples, fid.kid)
 
   def __call__(self, draw: Callable[[jax.Array], jax.Array],
-               rng: jax.Array) -> Dict[str, float]:
+               rng: jax.Array) -> Dict[str, Any]:
     start = time.perf_counter()
-    reservoir = kid_lib.FeatureReservoir() if self.kid else None
+    keep_features = self.kid or not self.prdc_left_out
+    reservoir = kid_lib.FeatureReservoir() if keep_features else None
 
     def batches():
       remaining, index = self.num_samples, 0
@@ -128,6 +144,10 @@ class FidEvaluator:
     if self.kid:
       metrics["kid"], metrics["kid_std"] = kid_lib.kid(reservoir.features,
                                                        self.reference.features)
+    if self.prdc_left_out:
+      metrics["prdc"] = self.prdc_left_out
+    else:
+      metrics.update(prdc_lib.prdc(self.reference.features, reservoir.features))
     metrics["fid/samples"] = self.num_samples
     metrics["fid/seconds"] = time.perf_counter() - start
     return metrics

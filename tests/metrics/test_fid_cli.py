@@ -42,15 +42,21 @@ def test_fid_between_npz_and_png_folder(tmp_path, weights, capsys):
   record = json.loads(out.read_text())
   assert record["images_a"] == record["images_b"] == 8
   assert record["fid"] > 0 and record["kid"] > 0 and record["images/s"] > 0
-  assert "fid" in capsys.readouterr().out
+  for name in ("precision", "recall", "coverage"):
+    assert 0 <= record[name] <= 1
+  assert record["density"] >= 0
+  printed = capsys.readouterr().out
+  assert "fid" in printed and "precision" in printed
   mu, sigma = fid_lib.load_stats(stats_a)
   assert mu.shape == (2048,) and sigma.shape == (2048, 2048)
   # Images against the saved statistics of the other side: the same FID.
   assert run_main(fid_cli.main, [str(images_a), str(stats_b), "--out", str(out),
                                  "--inception-weights", weights,
                                  "--batch-size", "8"]) == 0
-  assert json.loads(out.read_text())["fid"] == pytest.approx(record["fid"],
-                                                             rel=1e-6)
+  against_stats = json.loads(out.read_text())
+  assert against_stats["fid"] == pytest.approx(record["fid"], rel=1e-6)
+  assert "precision" not in against_stats
+  assert "sb.npz holds statistics" in against_stats["prdc"]
 
 
 @pytest.mark.parametrize("argv,message", [

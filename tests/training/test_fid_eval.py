@@ -5,6 +5,7 @@ pixels) so the caching and streaming logic runs in milliseconds; the last test
 runs the real Inception inside the loop.
 """
 
+import dataclasses
 import json
 
 import jax
@@ -84,12 +85,32 @@ def test_fid_is_low_for_real_images_and_high_for_noise(cache, shared_data_dir):
   noise_metrics = evaluator(noise, jax.random.PRNGKey(0))
   assert real_metrics["fid"] * 10 < noise_metrics["fid"]
   assert abs(real_metrics["kid"]) < noise_metrics["kid"] / 10
+  for name in ("precision", "recall", "coverage"):
+    assert 0 <= noise_metrics[name] < real_metrics[name] <= 1
+  assert real_metrics["density"] > noise_metrics["density"] >= 0
 
 
 def test_kid_without_reference_features_names_the_fix(cache):
   reference = fid_eval.Reference("x:train", np.zeros(2048), np.eye(2048), None)
   with pytest.raises(UsageError, match="fid.kid=False"):
     fid_eval.FidEvaluator(reference, ProjectionExtractor(), num_samples=10, kid=True)
+
+
+def test_precision_recall_need_reference_features_not_kid(cache, monkeypatch):
+  # FID is tested elsewhere; its eigen-decomposition at D = 2048 would be most of this test.
+  monkeypatch.setattr(fid_eval.fid_lib, "frechet_distance", lambda *stats: 1.0)
+  images = np.random.default_rng(0).integers(0, 256, (16, 28, 28, 1), np.uint8)
+  extractor = ProjectionExtractor(batch_size=16)
+  reference = fid_eval.Reference("x:train", np.zeros(2048), np.eye(2048),
+                                 extractor(images))
+  metrics = fid_eval.FidEvaluator(reference, extractor, num_samples=16)(
+      lambda rng: images, jax.random.PRNGKey(0))
+  assert metrics["precision"] == metrics["recall"] == metrics["coverage"] == 1.0
+  without_features = dataclasses.replace(reference, features=None)
+  metrics = fid_eval.FidEvaluator(without_features, extractor, num_samples=16)(
+      lambda rng: images, jax.random.PRNGKey(0))
+  assert "precision" not in metrics
+  assert "x:train have no features" in metrics["prdc"]
 
 
 def test_fid_on_points_is_a_usage_error(tmp_path):
@@ -123,4 +144,9 @@ def test_run_logs_fid_at_intervals_and_at_the_end(cache, tmp_path, shared_data_d
     assert record["fid/samples"] == 10
     assert np.isfinite(record["fid"]) and record["fid"] > 0
     assert np.isfinite(record["kid"])
+    for name in ("precision", "recall", "coverage"):
+      assert 0 <= record[name] <= 1
+    assert record["density"] >= 0
+  summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+  assert summary["precision"] == fids[-1]["precision"]
   assert (cache / "mnist_train_16.npz").is_file()
