@@ -21,7 +21,7 @@ PRESETS = ("cpu", "full")
 # Fields that may change when a run resumes (they do not change the model).
 RESUMABLE_FIELDS = ("num_steps", "steps_per_dispatch", "log_every", "checkpoint_every",
                     "sample_every",
-                    "num_samples", "keep_checkpoints", "fid")
+                    "num_samples", "keep_checkpoints", "fid", "classifier_weights")
 
 
 def base_config() -> ml_collections.ConfigDict:
@@ -43,8 +43,9 @@ def base_config() -> ml_collections.ConfigDict:
   config.ema_decay = 0.999         # 0 turns EMA off
   config.conditional = False       # class-conditional model (labels in, guidance out)
   config.optim = ml_collections.ConfigDict(dict(
-      learning_rate=2e-4, warmup_steps=500, b1=0.9, b2=0.999, weight_decay=0.0,
-      grad_clip=1.0))
+      learning_rate=2e-4, warmup_steps=500,
+      decay="constant",            # after warm-up: constant | linear | cosine (to 0 at num_steps)
+      b1=0.9, b2=0.999, weight_decay=0.0, grad_clip=1.0))
   # FID of `num_samples` samples against the reference split's statistics
   # (image datasets), every `every` steps (0: at the end only) and at the end.
   config.fid = ml_collections.ConfigDict(dict(
@@ -54,6 +55,9 @@ def base_config() -> ml_collections.ConfigDict:
       reference_split="train",
       reference_size=0,       # first N reference images; 0: the whole split
       kid=False))
+  # Digit classifier behind the class metrics of image samples: "" the
+  # shipped weights for the dataset, a path to other weights, or "off".
+  config.classifier_weights = ""
   return config
 
 

@@ -144,7 +144,7 @@ def check_train_step(failures: list, num_steps: int = 3, batch: int = 2) -> None
   family = family_for(net)
   family.config.optim.update(learning_rate=1e-3, warmup_steps=2, grad_clip=1.0,
                              weight_decay=0.0)
-  family.optimizer = make_optimizer(family.config.optim)
+  family.optimizer = make_optimizer(family.config.optim, family.config.num_steps)
   optim, decay = family.config.optim, family.config.ema_decay
   init = lambda rng: family.network.init(rng, jnp.zeros((1, 28, 28, 1)),
                                          jnp.zeros((1,)), train=False)["params"]

@@ -8,8 +8,10 @@ Each model trains in WORKDIR/MODEL_DATASET (resumable as usual, from its own
 summary.json once finished); then TABLE_DIR/comparison_DATASET.{md,json,png}
 (TABLE_DIR defaults to WORKDIR) hold
 the table (steps, parameters, train time, samples/s and every quality metric
-the runs logged: FID/KID, or modes covered, high-quality fraction and KL on
-2-D mixtures) and one panel of final samples per model.
+the runs logged: FID/KID, the digit classifier's class metrics on images, or
+modes covered, high-quality fraction and KL on 2-D mixtures) and one panel of
+final samples per model. A last row scores the real test split with the same
+sample metrics: the ceiling for the models' samples.
 """
 
 import json
@@ -25,11 +27,13 @@ from jaxgen import plotting
 from jaxgen import report
 from jaxgen.errors import UsageError
 from jaxgen.training import distributed
+from jaxgen.training.evaluate import real_data_metrics
 from jaxgen.training.loop import train_and_evaluate
 
 # Columns in table order; quality metrics follow, in the order first seen.
 _COLUMNS = ("model", "steps", "parameters", "train_seconds", "wall_seconds",
             "samples/s")
+REAL_DATA_ROW = "real test split"
 
 
 def parse_models(spec: str) -> List[str]:
@@ -80,7 +84,8 @@ def run_models(models: Sequence[str], dataset: str, preset: str,
       samples = arrays["samples"]
     panels[model] = samples[:64] if samples.ndim == 4 else samples  # every 2-D point
   if distributed.is_main_process():
-    write_comparison(rows, panels, dataset, table_dir or workdir)
+    ceiling = real_data_metrics(next(iter(configs.values())), data_dir)
+    write_comparison(rows, panels, dataset, table_dir or workdir, ceiling)
   return rows
 
 
@@ -99,14 +104,17 @@ def finished(run_dir: pathlib.Path, config) -> bool:
 
 
 def write_comparison(rows: Sequence[Dict[str, Any]], panels: Dict[str, np.ndarray],
-                     dataset: str, out_dir: pathlib.Path) -> None:
-  """comparison_DATASET.md (table), .json (rows) and .png (sample panels)."""
+                     dataset: str, out_dir: pathlib.Path,
+                     ceiling: Optional[Mapping[str, float]] = None) -> None:
+  """comparison_DATASET.md (table), .json (rows) and .png (sample panels);
+  `ceiling`, the sample metrics of the real test split, is the table's last
+  row and the JSON's `real_test_split`."""
   columns = list(_COLUMNS)
   for row in rows:
     columns += [k for k in row if k not in columns and k not in (
         "dataset", "preset", "steps_this_run") and isinstance(row[k], (int, float))]
   lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-  for row in rows:
+  for row in [*rows, *([{"model": REAL_DATA_ROW, **ceiling}] if ceiling else [])]:
     lines.append("| " + " | ".join(
         report.format_value(c, row[c]) if c in row else "" for c in columns) + " |")
   out_dir.mkdir(parents=True, exist_ok=True)
@@ -121,7 +129,7 @@ def write_comparison(rows: Sequence[Dict[str, Any]], panels: Dict[str, np.ndarra
       + "\n".join(lines) + "\n")
   report.write_json(base.with_suffix(".json"), {
       "dataset": dataset, "hardware": report.hardware(), "command": command,
-      "rows": list(rows)})
+      "rows": list(rows), **({"real_test_split": dict(ceiling)} if ceiling else {})})
   plotting.save_sample_panels(panels, base.with_suffix(".png"), dataset)
   print("\n".join(lines))
   print(f"comparison written to {base}.md, .json and .png", file=sys.stderr)

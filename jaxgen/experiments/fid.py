@@ -5,6 +5,7 @@
       --inception-weights ../shared/data/fid_inception/default_1.pt
   python -m jaxgen.experiments.fid samples.npz train_stats.npz --out fid.json
   python -m jaxgen.experiments.fid mnist:train --save-stats mnist_train.npz
+  python -m jaxgen.experiments.fid samples.npz mnist:test --classifier mnist
 
 Each input is a folder of images (read as RGB, like pytorch-fid), an .npz of
 uint8 images [N, H, W(, C)] (key `images` or its only array), a dataset split
@@ -14,7 +15,9 @@ uint8 images [N, H, W(, C)] (key `images` or its only array), a dataset split
 Between two image inputs it also reports precision, recall, density and
 coverage (k = 5) of A (the generated set) against B (the real one), on the same
 seeded subsets of at most 10,000 features per input that KID uses; where an
-input is statistics, the output says they were left out.
+input is statistics, the output says they were left out. `--classifier mnist`
+(or fashion_mnist) adds the digit classifier's class metrics of A's images
+(`jaxgen.metrics.classifier`).
 """
 
 import argparse
@@ -35,6 +38,7 @@ from jaxgen.metrics import fid as fid_lib
 from jaxgen.metrics import inception_weights
 from jaxgen.metrics import kid as kid_lib
 from jaxgen.metrics import prdc as prdc_lib
+from jaxgen.metrics.classifier import DATASETS, classifier_metrics, load_classifier
 from jaxgen.metrics.features import FeatureExtractor
 from jaxgen.training import distributed
 
@@ -141,6 +145,22 @@ def precision_recall(sources: Sequence[Input],
   return prdc_lib.prdc(real, generated)
 
 
+def class_metrics(source: Input, dataset: str) -> Dict[str, Any]:
+  """The digit classifier's metrics of `source`'s images: 28x28, grey or RGB
+  with equal channels (as an image folder of grey digits is read)."""
+  if source.stats is not None:
+    raise UsageError(f"--classifier needs images, but {source.spec} holds statistics; "
+                     "pass images or drop --classifier")
+  images = np.concatenate(list(source.batches(1000)))
+  if images.ndim == 4 and images.shape[-1] == 3:
+    images = images.mean(axis=-1).round().astype(np.uint8)
+  images = images.reshape(images.shape[:3] + (1,)) if images.ndim == 3 else images
+  if images.shape[1:] != (28, 28, 1):
+    raise UsageError(f"--classifier scores 28x28 digits, but {source.spec} holds images "
+                     f"of shape {list(images.shape[1:])}; drop --classifier")
+  return classifier_metrics(images, load_classifier(dataset))
+
+
 def _parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
   parser = argparse.ArgumentParser(
       prog="python -m jaxgen.experiments.fid",
@@ -157,6 +177,9 @@ def _parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
   parser.add_argument("--data-dir", help="folder with the dataset files")
   parser.add_argument("--kid", action="store_true",
                       help="also KID (needs images, not statistics)")
+  parser.add_argument("--classifier", choices=DATASETS,
+                      help="also score the first input's images with this dataset's "
+                      "digit classifier (confident fraction, classes covered, class KL)")
   parser.add_argument("--out", metavar="JSON", help="write the results here")
   add_process_flags(parser)
   return parser.parse_args(argv)
@@ -189,6 +212,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         raise UsageError(f"--kid needs images, but {source.spec} holds "
                          "statistics; pass images or drop --kid")
   record = {"inputs": args.inputs}
+  metrics = class_metrics(sources[0], args.classifier) if args.classifier else {}
   extractor = None
   if any(source.stats is None for source in sources):
     weights = inception_weights.resolve_weights_path(args.inception_weights)
@@ -196,7 +220,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     extractor = FeatureExtractor(
         inception_weights.load_inception_params(str(weights)),
         batch_size=args.batch_size)
-  metrics, stats, reservoirs = {}, [], []
+  stats, reservoirs = [], []
   for side, source in enumerate(sources):
     reservoirs.append(kid_lib.FeatureReservoir() if source.stats is None else None)
     stats.append(input_statistics(source, extractor, reservoirs[-1]))

@@ -1,15 +1,45 @@
-"""Metrics of a batch of samples, chosen by dataset (2-D mixtures: mode metrics)."""
+"""Metrics of a batch of samples, chosen by dataset: mode metrics on 2-D
+mixtures, the digit classifier's class metrics on MNIST and Fashion-MNIST."""
 
-from typing import Dict
+from typing import Dict, Optional
 
+import ml_collections
 import numpy as np
 
+from jaxgen import data
 from jaxgen.data import mixtures
+from jaxgen.errors import UsageError
+from jaxgen.metrics.classifier import Classifier, classifier_metrics, load_classifier
 from jaxgen.metrics.mixtures import mixture_metrics
 
+CLASSIFIER_OFF = "off"
 
-def sample_metrics(samples: np.ndarray, dataset: str) -> Dict[str, float]:
-  """samples: float32 [N, *shape] in the data's range. Empty for image data."""
-  if dataset in mixtures.names():
-    return mixture_metrics(samples, mixtures.get_mixture(dataset))
-  return {}
+
+def sample_classifier(config: ml_collections.ConfigDict) -> Optional[Classifier]:
+  """The classifier that scores config.dataset's image samples, from
+  config.classifier_weights ("": the shipped file); None for 2-D data or when
+  it is "off". Raises UsageError, with both fixes, for a bad weights file."""
+  if not data.is_image_dataset(config.dataset) or (
+      config.classifier_weights == CLASSIFIER_OFF):
+    return None
+  try:
+    return load_classifier(config.dataset, config.classifier_weights or None)
+  except UsageError as error:
+    raise UsageError(f"{error}, or turn the classifier metrics off with "
+                     f"--config.classifier_weights={CLASSIFIER_OFF}") from None
+
+
+def sample_metrics(samples: np.ndarray, config: ml_collections.ConfigDict
+                   ) -> Dict[str, float]:
+  """samples: [N, *shape], float32 in the data's range (images also uint8).
+  Empty for images when the classifier is off."""
+  if config.dataset in mixtures.names():
+    return mixture_metrics(samples, mixtures.get_mixture(config.dataset))
+  classifier = sample_classifier(config)
+  return classifier_metrics(samples, classifier) if classifier else {}
+
+
+def real_data_metrics(config: ml_collections.ConfigDict,
+                      data_dir: Optional[str] = None) -> Dict[str, float]:
+  """sample_metrics of the real test split: the ceiling for a model's samples."""
+  return sample_metrics(data.load(config.dataset, "test", data_dir).x, config)

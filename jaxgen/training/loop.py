@@ -26,7 +26,7 @@ from jaxgen.training import distributed
 from jaxgen.training import runs
 from jaxgen.training import sharding
 from jaxgen.training.checkpoints import Checkpointer
-from jaxgen.training.evaluate import sample_metrics
+from jaxgen.training.evaluate import sample_classifier, sample_metrics
 from jaxgen.training.fid_eval import FidEvaluator
 from jaxgen.training.logbook import Logbook
 from jaxgen.training.state import TrainState, ema_update, initial_state
@@ -129,6 +129,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
   """
   started = time.perf_counter()
   config_lib.check(config)
+  sample_classifier(config)  # a bad classifier weights file fails before training
   workdir = pathlib.Path(workdir)
   try:
     workdir.mkdir(parents=True, exist_ok=True)
@@ -306,7 +307,7 @@ def _write_samples(samples: jnp.ndarray, step: int, config: ml_collections.Confi
                         ncols=10 if config.conditional else None)
   np.savez_compressed(path.with_suffix(".npz"), samples=plotting.to_uint8(samples)
                       if samples.ndim == 4 else samples)
-  metrics = sample_metrics(samples, config.dataset)
+  metrics = sample_metrics(samples, config)
   if metrics:
     log.write({"step": step, **metrics})
     log.say(f"step {step}: {report.format_metrics(metrics)}")

@@ -3,17 +3,43 @@
 import ml_collections
 import optax
 
+from jaxgen.errors import UsageError
 
-def make_optimizer(optim: ml_collections.ConfigDict) -> optax.GradientTransformation:
-  """Adam(W) with linear warm-up and global-norm clipping.
+DECAYS = ("constant", "linear", "cosine")
 
-  optim: learning_rate, warmup_steps, b1, b2, weight_decay, grad_clip (0 = off).
+
+def learning_rate_schedule(optim: ml_collections.ConfigDict,
+                           num_steps: int) -> optax.Schedule:
+  """Step -> learning rate: linear warm-up from 0 over optim.warmup_steps, then
+  optim.decay: "constant" (hold optim.learning_rate), "linear" or "cosine"
+  (decay to 0 at step num_steps)."""
+  peak, warmup = optim.learning_rate, optim.warmup_steps
+  if optim.decay not in DECAYS:
+    raise UsageError(f"unknown learning-rate decay {optim.decay!r}; choose one of: "
+                     f"{', '.join(DECAYS)} (--config.optim.decay)")
+  decay_steps = max(num_steps - warmup, 1)
+  after_warmup = {
+      "constant": optax.constant_schedule(peak),
+      "linear": optax.linear_schedule(peak, 0.0, decay_steps),
+      "cosine": optax.cosine_decay_schedule(peak, decay_steps),
+  }[optim.decay]
+  if warmup == 0:
+    return after_warmup
+  return optax.join_schedules([optax.linear_schedule(0.0, peak, warmup), after_warmup],
+                              [warmup])
+
+
+def make_optimizer(optim: ml_collections.ConfigDict,
+                   num_steps: int) -> optax.GradientTransformation:
+  """Adam(W) on `learning_rate_schedule(optim, num_steps)`, after global-norm
+  clipping.
+
+  optim: learning_rate, warmup_steps, decay, b1, b2, weight_decay, grad_clip
+  (0 = off).
   """
-  schedule = (optax.linear_schedule(0.0, optim.learning_rate, optim.warmup_steps)
-              if optim.warmup_steps > 0 else optim.learning_rate)
   chain = []
   if optim.grad_clip > 0:
     chain.append(optax.clip_by_global_norm(optim.grad_clip))
-  chain.append(optax.adamw(schedule, b1=optim.b1, b2=optim.b2,
-                           weight_decay=optim.weight_decay))
+  chain.append(optax.adamw(learning_rate_schedule(optim, num_steps), b1=optim.b1,
+                           b2=optim.b2, weight_decay=optim.weight_decay))
   return optax.chain(*chain)

@@ -28,9 +28,12 @@ def test_two_models_make_one_table(tmp_path, capsys):
   table = (tmp_path / "comparison_gmm_ring8.md").read_text().splitlines()
   assert "Measured on" in table[2]
   assert table[5].startswith("| model | steps | parameters | train_seconds |")
-  assert [line.split(" | ")[0] for line in table[7:]] == ["| gan", "| ddim"]
+  assert [line.split(" | ")[0] for line in table[7:]] == ["| gan", "| ddim",
+                                                          "| real test split"]
   assert "modes_covered" in table[5] and "kl" in table[5]
-  rows = json.loads((tmp_path / "comparison_gmm_ring8.json").read_text())["rows"]
+  comparison = json.loads((tmp_path / "comparison_gmm_ring8.json").read_text())
+  assert comparison["real_test_split"]["modes_covered"] == 8
+  rows = comparison["rows"]
   assert [r["model"] for r in rows] == ["gan", "ddim"]
   assert all(r["steps"] == 6 and r["parameters"] > 0 and r["samples/s"] > 0 for r in rows)
   assert (tmp_path / "comparison_gmm_ring8.png").is_file()

@@ -45,6 +45,15 @@ def test_gan_losses_study(tmp_path, fid_args):
   table = (tmp_path / "out" / "comparison_mnist.md").read_text()
   assert "FID of 8 samples against mnist:train[:2000]." in table
   assert (tmp_path / "out" / "interpolations.png").is_file()
+  # The digit classifier's metrics, for each run and for the real test split.
+  class_metrics = {"confident_fraction", "classes_covered", "class_kl"}
+  assert all(class_metrics <= set(r) for r in rows)
+  records = [json.loads(line) for line in
+             (tmp_path / "runs" / "cpu" / "gan_mnist" / "metrics.jsonl").read_text().splitlines()]
+  assert any(class_metrics <= set(r) for r in records)
+  assert table.splitlines()[-1].startswith("| real test split |")
+  comparison = json.loads((tmp_path / "out" / "comparison_mnist.json").read_text())
+  assert comparison["real_test_split"]["classes_covered"] == 10
 
 
 def test_diffusion_samplers_study(tmp_path, fid_args):

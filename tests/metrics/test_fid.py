@@ -1,4 +1,4 @@
-"""Streaming statistics, the Fréchet distance and KID."""
+"""Streaming statistics and the Fréchet distance."""
 
 import numpy as np
 import pytest
@@ -6,7 +6,6 @@ import scipy.linalg
 
 from jaxgen.errors import UsageError
 from jaxgen.metrics import fid
-from jaxgen.metrics import kid
 
 
 def _features(n=300, dim=64, shift=0.0, seed=0):
@@ -115,29 +114,3 @@ def test_stats_file_without_mu_is_a_usage_error(tmp_path):
   np.savez(path, features=np.zeros(3))
   with pytest.raises(UsageError, match="'mu' and 'sigma'"):
     fid.load_stats(path)
-
-
-def test_kid_is_zero_for_one_distribution_and_positive_when_shifted():
-  a, b = _features(n=400, seed=1), _features(n=400, seed=2)
-  same, same_std = kid.kid(a, b, num_subsets=20, subset_size=200)
-  shifted, _ = kid.kid(a, _features(n=400, shift=0.5, seed=3), num_subsets=20,
-                       subset_size=200)
-  assert abs(same) < 3 * same_std + 1e-3
-  assert shifted > 10 * abs(same) and shifted > 0.01
-
-
-def test_reservoir_keeps_a_uniform_bounded_sample():
-  reservoir = kid.FeatureReservoir(capacity=500, seed=0)
-  index = np.arange(5000, dtype=np.float32)[:, None]
-  for start in range(0, 5000, 64):
-    reservoir.update(index[start:start + 64])
-  kept = reservoir.features[:, 0]
-  assert reservoir.seen == 5000 and kept.shape == (500,)
-  assert len(np.unique(kept)) == 500
-  assert abs(kept.mean() - 2500) < 200  # Uniform over 0..4999: sd ~ 64.
-
-
-def test_reservoir_keeps_everything_below_capacity():
-  reservoir = kid.FeatureReservoir(capacity=100)
-  reservoir.update(np.ones((30, 4)))
-  assert reservoir.features.shape == (30, 4)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from jaxgen import data
 from jaxgen.experiments import fid as fid_cli
 from jaxgen.experiments.cli import run_main
 from jaxgen.metrics import fid as fid_lib
@@ -52,11 +53,28 @@ def test_fid_between_npz_and_png_folder(tmp_path, weights, capsys):
   # Images against the saved statistics of the other side: the same FID.
   assert run_main(fid_cli.main, [str(images_a), str(stats_b), "--out", str(out),
                                  "--inception-weights", weights,
-                                 "--batch-size", "8"]) == 0
+                                 "--batch-size", "8", "--classifier", "mnist"]) == 0
   against_stats = json.loads(out.read_text())
+  assert {"confident_fraction", "classes_covered", "class_kl"} <= against_stats.keys()
   assert against_stats["fid"] == pytest.approx(record["fid"], rel=1e-6)
   assert "precision" not in against_stats
   assert "sb.npz holds statistics" in against_stats["prdc"]
+
+
+def test_class_metrics_of_real_digits_grey_or_rgb(tmp_path, shared_data_dir):
+  digits = data.load("mnist", "test", str(shared_data_dir)).x[:200, :, :, 0]
+  np.savez(tmp_path / "digits.npz", images=digits)
+  np.savez(tmp_path / "blobs.npz", images=_digits(0, n=200))
+  folder = tmp_path / "rgb"
+  folder.mkdir()
+  for i, digit in enumerate(digits[:50]):
+    Image.fromarray(digit).convert("RGB").save(folder / f"{i:02d}.png")
+  real, folder_scores, blobs = (
+      fid_cli.class_metrics(fid_cli.open_input(str(path), None), "mnist")
+      for path in (tmp_path / "digits.npz", folder, tmp_path / "blobs.npz"))
+  assert real["confident_fraction"] > 0.9 and real["classes_covered"] == 10
+  assert folder_scores["confident_fraction"] > 0.9
+  assert blobs["confident_fraction"] < 0.5 * real["confident_fraction"]
 
 
 @pytest.mark.parametrize("argv,message", [
@@ -66,6 +84,8 @@ def test_fid_between_npz_and_png_folder(tmp_path, weights, capsys):
     (["stats.npz", "stats.npz", "--save-stats", "x.npz"], "one path per input"),
     (["stats.npz"], "second input"),
     (["nosuchdataset:train", "stats.npz"], "unknown dataset"),
+    (["stats.npz", "stats.npz", "--classifier", "mnist"], "--classifier needs images"),
+    (["float.npz", "stats.npz", "--classifier", "mnist"], "uint8"),
 ])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys, argv,
                                           message):

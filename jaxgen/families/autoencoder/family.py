@@ -56,7 +56,7 @@ class AutoencoderFamily(Family):
     self.beta = BETA_SCHEDULES.get(options.beta_schedule)(options)
     self.num_classes = spec.num_classes if config.conditional else 0
     self.encoder, self.decoder = self._networks(config.net)
-    self.optimizer = make_optimizer(config.optim)
+    self.optimizer = make_optimizer(config.optim, config.num_steps)
 
   def _networks(self, net: ml_collections.ConfigDict):
     codes = 2 * self.latent_dim if self.variational else self.latent_dim

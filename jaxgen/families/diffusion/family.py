@@ -33,7 +33,7 @@ class DiffusionFamily(Family):
     SAMPLERS.get(options.sampler)
     self.num_classes = spec.num_classes if config.conditional else 0
     self.network = self._network(config.net)
-    self.optimizer = make_optimizer(config.optim)
+    self.optimizer = make_optimizer(config.optim, config.num_steps)
 
   def _network(self, net: ml_collections.ConfigDict):
     if self.spec.is_image:

@@ -1,0 +1,47 @@
+"""Quality floors train through the real command line, in a subprocess with the
+environment a user has: one CPU device and XLA's default optimisation level.
+
+The floors were measured that way (`experiments/families_2d/seeds.py`), and
+where a GAN ends up moves with float rounding, so the suite's -O1 compile
+setting (tests/conftest.py) would test other runs than the ones measured.
+"""
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+from typing import Optional
+
+import pytest
+
+# Test-only settings of tests/conftest.py that a user's run does not have.
+_TEST_ONLY_FLAGS = ("--xla_force_host_platform_device_count",
+                    "--xla_backend_optimization_level")
+
+
+def user_environment() -> dict:
+  flags = [flag for flag in os.environ.get("XLA_FLAGS", "").split()
+           if not flag.startswith(_TEST_ONLY_FLAGS)]
+  return {**os.environ, "JAX_PLATFORMS": "cpu", "XLA_FLAGS": " ".join(flags)}
+
+
+def train_with_cli(model: str, dataset: str, workdir: pathlib.Path, *overrides: str,
+                   data_dir: Optional[pathlib.Path] = None) -> dict:
+  """`python -m jaxgen.experiments.run` at the cpu preset with `--config.` +
+  each override; returns the run's summary.json."""
+  command = [sys.executable, "-m", "jaxgen.experiments.run", "--model", model,
+             "--dataset", dataset, "--preset", "cpu", "--workdir", str(workdir),
+             *(f"--config.{override}" for override in overrides)]
+  if data_dir is not None:
+    command += ["--data-dir", str(data_dir)]
+  finished = subprocess.run(command, env=user_environment(), capture_output=True,
+                            text=True, timeout=1800)
+  assert finished.returncode == 0, finished.stderr[-3000:]
+  return json.loads((workdir / "summary.json").read_text())
+
+
+@pytest.fixture(name="train_with_cli")
+def train_with_cli_fixture():
+  """`train_with_cli` for the tests of this folder."""
+  return train_with_cli

@@ -1,0 +1,73 @@
+"""Quality floors on gmm_ring8: every generative model at the `cpu` preset's
+defaults, on three seeds, must cover the ring's modes with sharp samples.
+
+The floors come from measured runs over seeds 0-2
+(`experiments/families_2d/seeds_cpu.md`, made by `experiments/families_2d/seeds.py`),
+set below the lowest seed with a margin, and above what a broken model scores:
+a generator that ignores z puts every sample on one mode (KL about log 8 = 2.1),
+a flipped loss or a denoiser blind to the time step covers none. The vanilla
+GAN and LSGAN collapse onto a few modes on some seeds, and where they end up
+also moves with float rounding (these tests compile at -O1, and CPUs differ),
+so their floors are low.
+Only the final samples are drawn (`sample_every = num_steps`), which changes
+nothing that is learned.
+"""
+
+import jax
+import pytest
+
+from jaxgen import config as config_lib
+from jaxgen import data
+from jaxgen.metrics.mixtures import mixture_metrics
+from jaxgen.training import runs
+
+DATASET = "gmm_ring8"
+SEEDS = (0, 1, 2)
+# model -> (least modes covered of 8, least high-quality fraction (samples within
+# 3 std of a mode), most KL of the nearest-mode histogram from uniform).
+FLOORS = {
+    "gan": (2, 0.2, 1.2),
+    "lsgan": (1, 0.06, 1.2),
+    "wgan_gp": (6, 0.35, 0.05),
+    "cgan": (6, 0.2, 0.05),
+    "vae": (0, 0.006, 0.05),
+    "cvae": (8, 0.9, 0.05),
+    "ddpm": (8, 0.3, 0.05),
+    "ddim": (8, 0.4, 0.05),
+}
+
+
+def train(train_with_cli, model: str, seed: int, workdir) -> dict:
+  """Trains `model` on gmm_ring8 with the cpu preset's defaults; summary.json."""
+  steps = config_lib.get_config(model, DATASET, "cpu").num_steps
+  return train_with_cli(model, DATASET, workdir, f"seed={seed}",
+                        f"sample_every={steps}", f"checkpoint_every={steps}")
+
+
+def assert_floor(model: str, scores: dict) -> None:
+  modes_floor, quality_floor, kl_ceiling = FLOORS[model]
+  shown = {k: scores[k] for k in ("modes_covered", "high_quality_fraction", "kl")}
+  assert scores["modes_covered"] >= modes_floor, (model, shown)
+  assert scores["high_quality_fraction"] >= quality_floor, (model, shown)
+  assert scores["kl"] <= kl_ceiling, (model, shown)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("model", sorted(set(FLOORS) - {"ddpm", "ddim"}))
+def test_model_covers_the_ring(model, seed, tmp_path, train_with_cli):
+  assert_floor(model, train(train_with_cli, model, seed, tmp_path))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", SEEDS)
+def test_diffusion_covers_the_ring_with_both_samplers(seed, tmp_path, train_with_cli):
+  """ddpm and ddim train the same model (they differ only in the sampler), so
+  one ddim run is scored as it ends and again with DDPM-1000 samples."""
+  assert_floor("ddim", train(train_with_cli, "ddim", seed, tmp_path))
+  config, family, state = runs.load_run(tmp_path)
+  samples = jax.jit(family.sample, static_argnums=2, static_argnames="sampler")(
+      family.sampling_params(state), jax.random.PRNGKey(seed + 1), config.num_samples,
+      sampler="ddpm")
+  mixture = data.mixtures.get_mixture(DATASET)
+  assert_floor("ddpm", mixture_metrics(jax.device_get(samples), mixture))

@@ -1,0 +1,67 @@
+"""Quality floors on MNIST: a short run of each GAN and autoencoder, on two
+seeds, must draw digits that the shipped digit classifier recognises
+(`jaxgen.metrics.classifier`), and the plain autoencoder must reconstruct
+test digits that it still classifies correctly.
+
+Runs are the `cpu` preset cut to 500-1000 generator steps (only the final
+samples drawn), trained through the command line (tests/quality/conftest.py). The floors come from measured short runs and sit well above
+what a broken model scores: a generator that ignores z draws one image (one
+class covered), noise is almost never classified with confidence.
+"""
+
+import jax
+import numpy as np
+import pytest
+
+from jaxgen import data
+from jaxgen.metrics.classifier import class_probabilities, load_classifier
+from jaxgen.training import runs
+from jaxgen.training.loop import to_model_range
+
+SEEDS = (0, 1)
+# model -> (train steps, floor on confident_fraction, floor on classes_covered of 10).
+SHORT_RUNS = {
+    "gan": (1000, 0.12, 7),
+    "lsgan": (1000, 0.12, 6),
+    "wgan_gp": (500, 0.2, 6),
+    "cgan": (1000, 0.2, 8),
+    "vae": (1000, 0.15, 7),
+    "cvae": (1000, 0.15, 8),
+}
+AE_STEPS, AE_RECONSTRUCTION_ACCURACY = 1000, 0.9
+
+
+def short_run(train_with_cli, model, steps, seed, workdir, data_dir) -> dict:
+  """Trains `model` for `steps` on MNIST at the cpu preset; summary.json."""
+  return train_with_cli(model, "mnist", workdir, f"seed={seed}", f"num_steps={steps}",
+                        f"sample_every={steps}", f"checkpoint_every={steps}",
+                        data_dir=data_dir)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("model", sorted(SHORT_RUNS))
+def test_short_run_draws_recognisable_digits(model, seed, shared_data_dir, tmp_path,
+                                            train_with_cli):
+  steps, confident_floor, classes_floor = SHORT_RUNS[model]
+  summary = short_run(train_with_cli, model, steps, seed, tmp_path, shared_data_dir)
+  scores = {k: summary[k] for k in ("confident_fraction", "classes_covered", "class_kl")}
+  assert summary["confident_fraction"] >= confident_floor, scores
+  assert summary["classes_covered"] >= classes_floor, scores
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", SEEDS)
+def test_autoencoder_reconstructions_keep_their_class(seed, shared_data_dir, tmp_path,
+                                                      train_with_cli):
+  """ae has no prior to sample from: its floor is on reconstructions."""
+  short_run(train_with_cli, "ae", AE_STEPS, seed, tmp_path, shared_data_dir)
+  _, family, state = runs.load_run(tmp_path)
+  test = data.load("mnist", "test", str(shared_data_dir))
+  x, labels = test.x[:500], test.labels[:500]
+  reconstructions = jax.jit(family.reconstruct)(
+      family.sampling_params(state), to_model_range(x), labels.astype(np.int32))
+  predicted = class_probabilities(np.asarray(reconstructions),
+                                  load_classifier("mnist")).argmax(axis=1)
+  accuracy = np.mean(predicted == labels)
+  assert accuracy >= AE_RECONSTRUCTION_ACCURACY, accuracy
