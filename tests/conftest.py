@@ -60,3 +60,9 @@ def shared_data_dir() -> pathlib.Path:
                 "fashion-mnist/ and fid_inception/, or set JAXGEN_SKIP_SHARED_DATA=1 to skip "
                 "these tests")
   return path
+
+
+def pytest_collection_modifyitems(items):
+  """Tests marked slow run first: with xdist's work stealing, a long test
+  collected last would leave the other worker idle at the end."""
+  items.sort(key=lambda item: item.get_closest_marker("slow") is None)

@@ -36,6 +36,7 @@ def fid_args(tmp_path, monkeypatch, shared_data_dir):
           "--workdir", str(tmp_path / "runs"), "--out", str(tmp_path / "out")]
 
 
+@pytest.mark.slow
 def test_gan_losses_study(tmp_path, fid_args):
   load_study("gan_losses").main(fid_args + ["--train-steps", "2", "--fid-samples", "8"])
   rows = json.loads((tmp_path / "out" / "comparison_mnist.json").read_text())["rows"]
@@ -56,6 +57,7 @@ def test_gan_losses_study(tmp_path, fid_args):
   assert comparison["real_test_split"]["classes_covered"] == 10
 
 
+@pytest.mark.slow
 def test_diffusion_samplers_study(tmp_path, fid_args):
   # A small two-level UNet keeps the ten sampler compilations short; two levels, not
   # one, so that the middle block's attention works at 14x14, not 28x28 (5x the time).

@@ -15,6 +15,7 @@ def test_there_are_notebooks():
   assert {p.name for p in NOTEBOOKS} >= {"quickstart.ipynb", "three_families.ipynb"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs(path: pathlib.Path, tmp_path, monkeypatch, shared_data_dir):
   monkeypatch.setenv("JAXGEN_NOTEBOOK_SMALL", "1")
