@@ -8,20 +8,21 @@ import ml_collections
 from jaxgen.errors import UsageError
 
 
-def fail(field: str, rule: str, value: Any) -> NoReturn:
-  """Raises the one-line error for config field `field` (dotted path)."""
+def fail(field: str, rule: str, value: Any, fix: str = "VALUE") -> NoReturn:
+  """Raises the one-line error for config field `field` (dotted path); `fix`
+  is the value the flag it suggests sets, when only one is allowed."""
   raise UsageError(f"config field {field!r} must be {rule}, got {value!r}; "
-                   f"set --config.{field}=VALUE")
+                   f"set --config.{field}={fix}")
 
 
 def require(config: ml_collections.ConfigDict, field: str, ok: Callable[[Any], bool],
-            rule: str) -> None:
+            rule: str, fix: str = "VALUE") -> None:
   """fail() unless ok(config.<field>); `field` is a dotted path such as "fid.every"."""
   value = config
   for name in field.split("."):
     value = value[name]
   if not ok(value):
-    fail(field, rule, value)
+    fail(field, rule, value, fix)
 
 
 def at_least(low: float) -> Callable[[Any], bool]:

@@ -18,6 +18,7 @@ from jaxgen import families
 from jaxgen.errors import UsageError
 from jaxgen.experiments import compare
 from jaxgen.experiments.cli import add_process_flags, run_main, start_processes
+from jaxgen.families.diffusion.samplers import SAMPLERS
 from jaxgen.training import distributed
 from jaxgen.training.loop import train_and_evaluate
 
@@ -25,7 +26,9 @@ from jaxgen.training.loop import train_and_evaluate
 def parse_args(argv: Optional[Sequence[str]]) -> Tuple[argparse.Namespace, List[str]]:
   parser = argparse.ArgumentParser(
       prog="python -m jaxgen.experiments.run", description=__doc__.splitlines()[0],
-      epilog="Extra flags --config.FIELD=VALUE override any config field.")
+      epilog="Extra flags --config.FIELD=VALUE override any config field, e.g. "
+             "--config.diffusion.sampler=dpm_solver++ (diffusion samplers: "
+             f"{', '.join(SAMPLERS.names())}).")
   parser.add_argument("--model", default="ddim",
                       help=f"one of: {', '.join(families.MODELS.names())}; or a comma "
                            "list, or all: trains each and writes a comparison table")

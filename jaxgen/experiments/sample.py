@@ -11,7 +11,7 @@ import functools
 import pathlib
 import sys
 import time
-from typing import Optional, Sequence
+from typing import List, Optional, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -22,7 +22,7 @@ from jaxgen import report
 from jaxgen.errors import UsageError
 from jaxgen.experiments.cli import run_main
 from jaxgen.families import cycling_labels
-from jaxgen.families.diffusion.samplers import SAMPLERS
+from jaxgen.families.diffusion.samplers import SAMPLERS, TUNABLE
 from jaxgen.training import sharding
 from jaxgen.training.runs import load_run
 
@@ -34,8 +34,12 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
   parser.add_argument("--num", type=int, default=64, help="number of samples")
   parser.add_argument("--sampler", default=None,
                       help=f"one of: {', '.join(SAMPLERS.names())} (default: the run's)")
-  parser.add_argument("--steps", type=int, default=None, help="DDIM steps S")
-  parser.add_argument("--eta", type=float, default=None, help="DDIM eta in [0, 1]")
+  parser.add_argument("--steps", type=int, default=None,
+                      help=f"network calls S, for {', '.join(_taking('steps'))} "
+                           "(default: the run's diffusion.sample_steps)")
+  parser.add_argument("--eta", type=float, default=None,
+                      help=f"noise eta in [0, 1], for {', '.join(_taking('eta'))} "
+                           "(the dpm_solver++ samplers are deterministic: 0 only)")
   parser.add_argument("--guidance-scale", type=float, default=None,
                       help="classifier-free guidance w (conditional runs; 1 = plain "
                            "conditional, 0 = unconditional)")
@@ -51,6 +55,11 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
                       help="output PNG (default: WORKDIR/samples/sample_SAMPLER.png); "
                            "the .npz goes beside it")
   return parser.parse_args(argv)
+
+
+def _taking(option: str) -> List[str]:
+  """The samplers that take `option` ("steps" or "eta"), by name."""
+  return [name for name in SAMPLERS.names() if option in TUNABLE[name]]
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:

@@ -29,17 +29,18 @@ def sample_classifier(config: ml_collections.ConfigDict) -> Optional[Classifier]
                      f"--config.classifier_weights={CLASSIFIER_OFF}") from None
 
 
-def sample_metrics(samples: np.ndarray, config: ml_collections.ConfigDict
-                   ) -> Dict[str, float]:
+def sample_metrics(samples: np.ndarray, dataset: str,
+                   classifier: Optional[Classifier] = None) -> Dict[str, float]:
   """samples: [N, *shape], float32 in the data's range (images also uint8).
-  Empty for images when the classifier is off."""
-  if config.dataset in mixtures.names():
-    return mixture_metrics(samples, mixtures.get_mixture(config.dataset))
-  classifier = sample_classifier(config)
+  Mode metrics for a 2-D mixture; for images the classifier's metrics (from
+  sample_classifier, loaded once per run), empty when it is None."""
+  if dataset in mixtures.names():
+    return mixture_metrics(samples, mixtures.get_mixture(dataset))
   return classifier_metrics(samples, classifier) if classifier else {}
 
 
 def real_data_metrics(config: ml_collections.ConfigDict,
                       data_dir: Optional[str] = None) -> Dict[str, float]:
   """sample_metrics of the real test split: the ceiling for a model's samples."""
-  return sample_metrics(data.load(config.dataset, "test", data_dir).x, config)
+  return sample_metrics(data.load(config.dataset, "test", data_dir).x, config.dataset,
+                        sample_classifier(config))

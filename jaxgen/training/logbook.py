@@ -3,7 +3,7 @@
 import json
 import pathlib
 import sys
-from typing import Any, Dict, Mapping
+from typing import Any, Dict, Mapping, Optional
 
 from jaxgen import report
 
@@ -30,15 +30,20 @@ class Logbook:
     with self.path.open("a") as f:
       f.write(json.dumps({k: _plain(v) for k, v in record.items()}) + "\n")
 
-  def progress(self, step: int, metrics: Mapping[str, Any], steps_per_second: float) -> None:
+  def progress(self, step: int, metrics: Mapping[str, Any],
+               steps_per_second: Optional[float]) -> None:
+    """steps_per_second: None while no step has been timed (no rate, no ETA)."""
     if not self.active:
       return
-    remaining = (self.total_steps - step) / max(steps_per_second, 1e-9)
     width = 24
     done = int(width * step / max(self.total_steps, 1))
-    shown: Dict[str, Any] = {"loss": metrics.get("loss"), "steps/s": steps_per_second}
+    shown: Dict[str, Any] = {"loss": metrics.get("loss")}
+    eta = "--"
+    if steps_per_second:
+      shown["steps/s"] = steps_per_second
+      eta = _duration((self.total_steps - step) / steps_per_second)
     line = (f"[{'#' * done}{'.' * (width - done)}] {step}/{self.total_steps} | "
-            f"{report.format_metrics(shown)} | ETA {_duration(remaining)}")
+            f"{report.format_metrics(shown)} | ETA {eta}")
     if self._interactive:
       print("\r" + line, end="", file=sys.stderr, flush=True)
       self._mid_line = True

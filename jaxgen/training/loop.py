@@ -22,6 +22,7 @@ from jaxgen import plotting
 from jaxgen import report
 from jaxgen.errors import TrainingError, UsageError
 from jaxgen.families import MODELS, DataSpec, Family, cycling_labels
+from jaxgen.metrics.classifier import Classifier
 from jaxgen.training import distributed
 from jaxgen.training import runs
 from jaxgen.training import sharding
@@ -129,7 +130,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
   """
   started = time.perf_counter()
   config_lib.check(config)
-  sample_classifier(config)  # a bad classifier weights file fails before training
+  classifier = sample_classifier(config)  # a bad weights file fails before training
   workdir = pathlib.Path(workdir)
   try:
     workdir.mkdir(parents=True, exist_ok=True)
@@ -204,8 +205,10 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
     means = {k: float(np.mean(v)) for k, v in history.items()}
     elapsed = time.perf_counter() - clock
     train_seconds += elapsed
-    steps_per_second = steps_since_clock / max(elapsed, 1e-9)
-    log.write({"step": step, **means, "steps/s": steps_per_second})
+    # None where no step was timed: the first call's compiling is left out.
+    steps_per_second = steps_since_clock / max(elapsed, 1e-9) if steps_since_clock else None
+    log.write({"step": step, **means,
+               **({"steps/s": steps_per_second} if steps_per_second else {})})
     log.progress(step, means, steps_per_second)
     pending.clear()
     clock, steps_since_clock = time.perf_counter(), 0
@@ -235,7 +238,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
         flush(step)
         samples = sample_fn(family.sampling_params(state), sample_rng)
         if main:
-          _write_samples(samples, step, config, workdir, log)
+          _write_samples(samples, step, config, workdir, log, classifier)
         clock = time.perf_counter()
       if fid_eval and config.fid.every and step % config.fid.every == 0 and (
           step < config.num_steps):
@@ -255,7 +258,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
   clock = time.perf_counter()
   samples = jax.block_until_ready(sampler(params, sample_rng))
   sample_seconds = time.perf_counter() - clock
-  summary = _write_samples(samples, final_step, config, workdir, log,
+  summary = _write_samples(samples, final_step, config, workdir, log, classifier,
                            name="final") if main else {}
   if fid_eval:
     summary.update(log_fid(final_step))
@@ -297,7 +300,8 @@ def _compile_sampler(family: Family, config: ml_collections.ConfigDict, num: int
 
 
 def _write_samples(samples: jnp.ndarray, step: int, config: ml_collections.ConfigDict,
-                   workdir: pathlib.Path, log: Logbook, name: Optional[str] = None
+                   workdir: pathlib.Path, log: Logbook,
+                   classifier: Optional[Classifier], name: Optional[str] = None
                    ) -> Dict[str, Any]:
   """Saves a sample grid (or scatter) PNG, and the samples as .npz (uint8 images
   or float points) beside it; logs and returns any sample metrics."""
@@ -307,7 +311,7 @@ def _write_samples(samples: jnp.ndarray, step: int, config: ml_collections.Confi
                         ncols=10 if config.conditional else None)
   np.savez_compressed(path.with_suffix(".npz"), samples=plotting.to_uint8(samples)
                       if samples.ndim == 4 else samples)
-  metrics = sample_metrics(samples, config)
+  metrics = sample_metrics(samples, config.dataset, classifier)
   if metrics:
     log.write({"step": step, **metrics})
     log.say(f"step {step}: {report.format_metrics(metrics)}")

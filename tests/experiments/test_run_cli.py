@@ -12,6 +12,8 @@ from jaxgen.experiments.cli import run_main
     (["--config.optim.lr=1"], "unknown config field 'optim.lr'; fields of optim:"),
     (["--config.batch_size=big"], "bad value for config field 'batch_size'"),
     (["--config.diffusion.sampler=euler"], "unknown sampler 'euler'"),
+    (["--config.diffusion.sampler=dpm_solver++", "--config.diffusion.eta=0.5"],
+     "'diffusion.eta' must be 0 for dpm_solver++"),
     (["--epochs", "3"], "unrecognised argument '--epochs'"),
     (["--config.batch_size=0"], "config field 'batch_size' must be at least 1, got 0"),
     (["--config.optim.learning_rate=-1.0"], "'optim.learning_rate' must be positive"),

@@ -47,8 +47,17 @@ def test_samples_spread_over_devices_are_those_of_one_device(workdir, tmp_path):
                              rtol=1e-5, atol=1e-5)
 
 
+def test_dpm_solver_samples_are_written(workdir, capsys):
+  argv = ["--workdir", str(workdir), "--num", "16", "--sampler", "dpm_solver++", "--steps", "3"]
+  assert run_main(sample.main, argv) == 0
+  samples = np.load(workdir / "samples" / "sample_dpm_solver++.npz")["images"]
+  assert samples.shape == (16, 2) and np.all(np.isfinite(samples))
+  assert "(dpm_solver++)" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("argv,message", [
     (["--sampler", "ddpm", "--steps", "3"], "ddpm always runs all timesteps"),
+    (["--sampler", "dpm_solver++", "--eta", "0.5"], "eta must be 0"),
     (["--sampler", "euler"], "unknown sampler 'euler'"),
     (["--label", "3"], "unconditional model"),
     (["--eta", "2"], "eta must be in [0, 1]"),

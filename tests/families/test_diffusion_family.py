@@ -89,7 +89,7 @@ def test_label_dropout_uses_the_null_label():
   assert with_labels == family.loss(state.params, other, jax.random.PRNGKey(3))[0]
 
 
-@pytest.mark.parametrize("sampler", ["ddpm", "ddim"])
+@pytest.mark.parametrize("sampler", ["ddpm", "ddim", "dpm_solver++"])
 @pytest.mark.parametrize("conditional", [False, True])
 def test_image_samples_have_the_data_shape_and_range(sampler, conditional):
   family = image_family(conditional)

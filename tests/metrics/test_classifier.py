@@ -14,7 +14,7 @@ from jaxgen.errors import UsageError
 from jaxgen.experiments import train_classifier
 from jaxgen.experiments.cli import run_main
 from jaxgen.metrics import classifier as classifier_lib
-from jaxgen.training.evaluate import real_data_metrics, sample_metrics
+from jaxgen.training.evaluate import real_data_metrics, sample_classifier, sample_metrics
 from jaxgen.training.loop import train_and_evaluate
 
 ACCURACY_TARGET = {"mnist": 0.99, "fashion_mnist": 0.90}
@@ -151,12 +151,13 @@ def test_non_finite_images_are_not_confident_and_left_out_of_the_histogram():
 
 def test_sample_metrics_follow_config_classifier_weights(mnist_test, tmp_path):
   images = mnist_test.x[:20]
-  assert set(sample_metrics(images, image_config())) == {
+  assert set(sample_metrics(images, "mnist", sample_classifier(image_config()))) == {
       "confident_fraction", "classes_covered", "class_kl"}
-  assert sample_metrics(images, image_config(classifier_weights="off")) == {}
+  assert sample_classifier(image_config(classifier_weights="off")) is None
+  assert sample_metrics(images, "mnist", None) == {}
   missing = tmp_path / "missing.npz"
   with pytest.raises(UsageError, match="classifier_weights=off"):
-    sample_metrics(images, image_config(classifier_weights=str(missing)))
+    sample_classifier(image_config(classifier_weights=str(missing)))
 
 
 @pytest.mark.parametrize("make_file, problem", [

@@ -127,3 +127,15 @@ def test_samples_round_to_the_nearest_level_and_clip_to_the_range():
                      np.float32)
   # 0.0 is 127.5 levels up: halfway, rounded to the even 128.
   np.testing.assert_array_equal(plotting.to_uint8(samples), [0, 0, 1, 128, 255, 255])
+
+
+def test_a_record_with_no_timed_step_has_no_rate(tmp_path, capsys):
+  """log_every=1: the first record holds only the compiling step, so it has no
+  steps/s and its progress line no ETA."""
+  train_and_evaluate(tiny_config(num_steps=3, log_every=1, checkpoint_every=3,
+                                 sample_every=3), tmp_path)
+  records = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+  train = [r for r in records if "loss" in r]
+  assert "steps/s" not in train[0] and all(r["steps/s"] > 0 for r in train[1:])
+  progress = [line for line in capsys.readouterr().err.splitlines() if "] 1/3" in line]
+  assert progress and progress[0].endswith("ETA --")

@@ -3,6 +3,7 @@
 import ml_collections
 
 from jaxgen import checks
+from jaxgen.families.diffusion import samplers
 
 
 def configure(config: ml_collections.ConfigDict, preset: str, is_image: bool,
@@ -12,9 +13,9 @@ def configure(config: ml_collections.ConfigDict, preset: str, is_image: bool,
       schedule="linear",      # linear | cosine
       timesteps=1000,
       target="eps",           # eps | x0 | v
-      sampler=sampler,        # ddpm | ddim
-      sample_steps=50,        # ddim only; ddpm always runs all timesteps
-      eta=0.0,                # ddim only, in [0, 1]
+      sampler=sampler,        # ddpm | ddim | dpm_solver++ | dpm_solver++3m
+      sample_steps=50,        # network calls of all but ddpm, which runs all timesteps
+      eta=0.0,                # ddim only, in [0, 1]; the dpm_solver++ samplers need 0
       guidance_scale=1.0,     # classifier-free guidance w; 1 = plain conditional
       label_dropout=0.1,      # conditional training: P(label -> null label)
   ))
@@ -59,7 +60,13 @@ def check(config: ml_collections.ConfigDict) -> None:
   options = config.diffusion
   checks.require(config, "diffusion.timesteps", checks.at_least(1), "at least 1")
   checks.require(config, "diffusion.label_dropout", lambda v: 0 <= v <= 1, "in [0, 1]")
-  if options.sampler == "ddim":
+  samplers.SAMPLERS.get(options.sampler)  # an unknown name lists the known ones
+  tunable = samplers.TUNABLE[options.sampler]
+  if "steps" in tunable:
     checks.require(config, "diffusion.sample_steps", lambda v: 1 <= v <= options.timesteps,
                    f"in [1, diffusion.timesteps = {options.timesteps}]")
+  if "eta" in tunable:
     checks.require(config, "diffusion.eta", lambda v: 0 <= v <= 1, "in [0, 1]")
+  elif options.sampler in samplers.ODE_SOLVERS:
+    checks.require(config, "diffusion.eta", lambda v: v == 0,
+                   f"0 for {options.sampler}, a deterministic ODE solver", fix="0")

@@ -1,4 +1,5 @@
-"""Diffusion (DDPM/DDIM) as a family: eps/x0/v regression on q(x_t | x_0)."""
+"""Diffusion (DDPM/DDIM) as a family: eps/x0/v regression on q(x_t | x_0),
+sampled by any of `samplers.SAMPLERS`."""
 
 import functools
 import pathlib
@@ -11,7 +12,7 @@ import ml_collections
 from jaxgen import plotting
 from jaxgen.families.diffusion import config as diffusion_config
 from jaxgen.families.diffusion.objectives import OBJECTIVES
-from jaxgen.families.diffusion.samplers import SAMPLERS
+from jaxgen.families.diffusion.samplers import SAMPLERS, TUNABLE
 from jaxgen.families.diffusion.schedules import SCHEDULES, q_sample
 from jaxgen.families.family import MODELS, DataSpec, Family, ModelEntry, cycling_labels
 from jaxgen.nn.mlp import MLPDenoiser
@@ -117,20 +118,27 @@ class DiffusionFamily(Family):
                              guidance_scale: Optional[float] = None,
                              keep_trajectory: bool = False):
     """Returns (x0 [num, *shape], trajectory [steps, num, *shape] or None).
-    Options left as None come from config.diffusion."""
+
+    Options left as None come from config.diffusion, `steps` and `eta` only for
+    the samplers that take them (samplers.TUNABLE): the others get just the
+    values passed, and reject any but their own (ddpm: all T steps and eta = 1;
+    the dpm_solver++ samplers: eta = 0).
+    """
     options = self.config.diffusion
     sampler = sampler or options.sampler
-    if sampler == "ddpm":
-      steps, eta = None, 1.0
-    else:
-      steps = options.sample_steps if steps is None else steps
-      eta = options.eta if eta is None else eta
+    sample_fn = SAMPLERS.get(sampler)
+    if "steps" in TUNABLE[sampler] and steps is None:
+      steps = options.sample_steps
+    if "eta" in TUNABLE[sampler] and eta is None:
+      eta = options.eta
+    chosen = {name: value for name, value in (("steps", steps), ("eta", eta))
+              if value is not None}
     guidance_scale = options.guidance_scale if guidance_scale is None else guidance_scale
     noise_rng, x_T_rng = jax.random.split(rng)
     x_T = jax.random.normal(x_T_rng, (num,) + self.spec.shape)
-    return SAMPLERS.get(sampler)(
-        self.denoiser(params, labels, guidance_scale), self.schedule, x_T, noise_rng,
-        steps=steps, eta=eta, clip=self.spec.is_image, keep_trajectory=keep_trajectory)
+    return sample_fn(self.denoiser(params, labels, guidance_scale), self.schedule, x_T,
+                     noise_rng, clip=self.spec.is_image, keep_trajectory=keep_trajectory,
+                     **chosen)
 
   def sample(self, params, rng, num, labels=None, **options):
     return self.sample_with_trajectory(params, rng, num, labels, **options)[0]

@@ -4,14 +4,20 @@ A sampler takes `denoise_fn(x_t, t) -> (x0_hat, eps_hat)` (x_t: [B, ...] float32
 t: int32 [B]), the starting noise x_T ~ N(0, I) and a key for the noise it adds
 on the way, and returns x_0: [B, ...] float32, plus, when `keep_trajectory`,
 the states x_t after every step: [num_steps, B, ...] (else None).
+
+Samplers: ddpm (ancestral, all T steps), ddim (S steps, noise eta in [0, 1]) and
+the deterministic ODE solvers dpm_solver++ (2M) and dpm_solver++3m (3M) of
+`dpm_solver` (S steps, eta = 0).
 """
 
-from typing import Callable, Optional, Tuple
+import functools
+from typing import Callable, Dict, FrozenSet, Optional, Tuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxgen.families.diffusion import dpm_solver
 from jaxgen.families.diffusion.schedules import Schedule
 from jaxgen.errors import UsageError
 from jaxgen.registry import Registry
@@ -20,6 +26,16 @@ Array = jnp.ndarray
 DenoiseFn = Callable[[Array, Array], Tuple[Array, Array]]
 
 SAMPLERS = Registry("sampler")
+# The options each sampler lets a caller choose: "steps" (network calls S) and
+# "eta" (DDIM's noise). Without them a sampler runs its own: ddpm all T steps
+# with eta = 1, the ODE solvers eta = 0.
+TUNABLE: Dict[str, FrozenSet[str]] = {}
+
+
+def _register(name: str, *tunable: str):
+  """SAMPLERS.register(name), noting the options (see TUNABLE) it takes."""
+  TUNABLE[name] = frozenset(tunable)
+  return SAMPLERS.register(name)
 
 
 def _clipped(denoise_fn: DenoiseFn, x: Array, t: int, alpha_bar: Array,
@@ -33,7 +49,7 @@ def _clipped(denoise_fn: DenoiseFn, x: Array, t: int, alpha_bar: Array,
   return x0, eps
 
 
-@SAMPLERS.register("ddpm")
+@_register("ddpm")
 def ddpm_sample(denoise_fn: DenoiseFn, schedule: Schedule, x_T: Array,
                 rng: jax.Array, *, steps: Optional[int] = None,
                 eta: float = 1.0, clip: bool = True,
@@ -69,7 +85,7 @@ def ddim_timesteps(num_timesteps: int, steps: int) -> np.ndarray:
   return np.round(np.linspace(num_timesteps - 1, 0, steps)).astype(np.int32)
 
 
-@SAMPLERS.register("ddim")
+@_register("ddim", "steps", "eta")
 def ddim_sample(denoise_fn: DenoiseFn, schedule: Schedule, x_T: Array,
                 rng: jax.Array, *, steps: Optional[int] = 50,
                 eta: float = 0.0, clip: bool = True,
@@ -101,3 +117,9 @@ def ddim_sample(denoise_fn: DenoiseFn, schedule: Schedule, x_T: Array,
     return x, (x if keep_trajectory else None)
 
   return jax.lax.scan(step, x_T, (jnp.asarray(timesteps), jnp.asarray(prev_timesteps)))
+
+
+# DPM-Solver++ by name and order: ODE solvers, which add no noise (eta = 0).
+ODE_SOLVERS = {"dpm_solver++": 2, "dpm_solver++3m": 3}
+for _name, _order in ODE_SOLVERS.items():
+  _register(_name, "steps")(functools.partial(dpm_solver.dpm_solver_sample, order=_order))
