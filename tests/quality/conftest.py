@@ -13,6 +13,7 @@ import subprocess
 import sys
 from typing import Optional
 
+import numpy as np
 import pytest
 
 # Test-only settings of tests/conftest.py that a user's run does not have.
@@ -41,7 +42,26 @@ def train_with_cli(model: str, dataset: str, workdir: pathlib.Path, *overrides: 
   return json.loads((workdir / "summary.json").read_text())
 
 
+def sample_with_cli(workdir: pathlib.Path, *args: str) -> np.ndarray:
+  """`python -m jaxgen.experiments.sample --workdir workdir` + args; the samples
+  (uint8 images or float points) of the .npz it writes."""
+  out = workdir / "cli_samples.png"
+  command = [sys.executable, "-m", "jaxgen.experiments.sample", "--workdir", str(workdir),
+             "--out", str(out), *args]
+  finished = subprocess.run(command, env=user_environment(), capture_output=True,
+                            text=True, timeout=1800)
+  assert finished.returncode == 0, finished.stderr[-3000:]
+  with np.load(out.with_suffix(".npz")) as stored:
+    return stored["images"]
+
+
 @pytest.fixture(name="train_with_cli")
 def train_with_cli_fixture():
   """`train_with_cli` for the tests of this folder."""
   return train_with_cli
+
+
+@pytest.fixture(name="sample_with_cli")
+def sample_with_cli_fixture():
+  """`sample_with_cli` for the tests of this folder."""
+  return sample_with_cli

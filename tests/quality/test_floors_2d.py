@@ -7,8 +7,7 @@ set below the lowest seed with a margin, and above what a broken model scores:
 a generator that ignores z puts every sample on one mode (KL about log 8 = 2.1),
 a flipped loss or a denoiser blind to the time step covers none. The vanilla
 GAN and LSGAN collapse onto a few modes on some seeds, and where they end up
-also moves with float rounding (these tests compile at -O1, and CPUs differ),
-so their floors are low.
+also moves with float rounding (CPUs differ), so their floors are low.
 Only the final samples are drawn (`sample_every = num_steps`), which changes
 nothing that is learned.
 """
