@@ -54,6 +54,7 @@ def base_config() -> ml_collections.ConfigDict:
       batch_size=64,          # samples per sampler call and per Inception call
       reference_split="train",
       reference_size=0,       # first N reference images; 0: the whole split
+      reference_stats="",     # a statistics .npz to compare with instead of the split
       kid=False))
   # Digit classifier behind the class metrics of image samples: "" the
   # shipped weights for the dataset, a path to other weights, or "off".

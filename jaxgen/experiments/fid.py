@@ -168,8 +168,9 @@ def _parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
   parser.add_argument("inputs", nargs="+", metavar="INPUT",
                       help=f"one or two inputs (generated, then real): {_INPUT_HELP}")
   parser.add_argument("--save-stats", nargs="+", metavar="OUT.npz",
-                      help="write each input's mu/sigma (and, with --kid, "
-                      "features), one path per input")
+                      help="write each input's mu/sigma and, for images, a seeded "
+                      "subset of up to 10,000 features (KID and precision/recall "
+                      "of runs that use the file), one path per input")
   parser.add_argument("--batch-size", type=int, default=64)
   parser.add_argument("--inception-weights", metavar="PATH",
                       help="default_1.pt or pytorch-fid's .pth (default: "
@@ -227,7 +228,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     if args.save_stats and main_process:
       fid_lib.save_stats(
           pathlib.Path(args.save_stats[side]), *stats[-1],
-          features=reservoirs[-1].features if args.kid else None)
+          features=reservoirs[-1].features if reservoirs[-1] else None)
     if source.stats is None:
       metrics[f"images_{'ab'[side]}"] = source.num_images
   if len(sources) == 2:

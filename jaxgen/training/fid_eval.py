@@ -12,6 +12,7 @@ import logging
 import os
 import pathlib
 import time
+import zipfile
 from typing import Any, Callable, Dict, Optional, Sequence
 
 import jax
@@ -26,6 +27,7 @@ from jaxgen.metrics import inception_weights
 from jaxgen.metrics import kid as kid_lib
 from jaxgen.metrics import prdc as prdc_lib
 from jaxgen.metrics.features import FeatureExtractor
+from jaxgen.metrics.inception import FEATURE_DIM
 from jaxgen.training import distributed
 
 _log = logging.getLogger(__name__)
@@ -71,11 +73,34 @@ def dataset_reference(dataset: str, split: str, extractor: FeatureExtractor, *,
   return Reference(name, mu, sigma, reservoir.features)
 
 
+def file_reference(path: str) -> Reference:
+  """Statistics from a pytorch-fid .npz (`mu`, `sigma`; `features` if it has
+  them), e.g. ../shared/data/fid_stats/mnist_test.npz; named by its path."""
+  file = pathlib.Path(path).expanduser()
+  fix = ("pass a pytorch-fid statistics .npz (--config.fid.reference_stats=PATH), or "
+         "--config.fid.reference_stats='' to use the reference split")
+  if not file.is_file():
+    raise UsageError(f"FID statistics file {file} not found; {fix}")
+  try:
+    with np.load(file) as arrays:
+      stats = {key: arrays[key] for key in ("mu", "sigma", "features") if key in arrays}
+  except (OSError, ValueError, zipfile.BadZipFile) as error:
+    raise UsageError(f"cannot read FID statistics file {file} ({error}); {fix}") from None
+  if "mu" not in stats or "sigma" not in stats:
+    raise UsageError(f"{file} has no 'mu' and 'sigma'; {fix}")
+  mu, sigma = stats["mu"].astype(np.float64), stats["sigma"].astype(np.float64)
+  features = stats.get("features")
+  if mu.shape != (FEATURE_DIM,) or sigma.shape != (FEATURE_DIM,) * 2:
+    raise UsageError(f"{file} holds statistics of {mu.shape[-1] if mu.ndim else 0}-d "
+                     f"features, not Inception pool3 ({FEATURE_DIM}); {fix}")
+  return Reference(str(file), mu, sigma, features)
+
+
 def _prdc_left_out(reference: Reference, num_samples: int) -> str:
   """Why precision/recall cannot be computed against `reference` ("" when they can)."""
   if reference.features is None:
-    return (f"left out (the cached statistics of {reference.name} have no features; "
-            f"delete that file in {cache_dir()} to recompute it)")
+    return (f"left out (the statistics of {reference.name} hold no features; "
+            "files written by the FID command's --save-stats have them)")
   if min(num_samples, len(reference.features)) <= prdc_lib.NEAREST_K:
     return (f"left out ({num_samples} samples, {len(reference.features)} reference "
             f"features; k = {prdc_lib.NEAREST_K} needs more of each)")
@@ -97,9 +122,9 @@ class FidEvaluator:
     if num_samples < 2:
       raise UsageError(f"fid.num_samples must be at least 2, got {num_samples}")
     if kid and reference.features is None:
-      raise UsageError(f"KID needs features of {reference.name}, but its cached "
-                       f"statistics have none; delete that file in {cache_dir()} to "
-                       "recompute it, or set --config.fid.kid=False")
+      raise UsageError(f"KID needs features of {reference.name}, but its statistics "
+                       "have none; use a file written by the FID command's "
+                       "--save-stats, or set --config.fid.kid=False")
     self.reference = reference
     self.extractor = extractor
     self.num_samples = num_samples
@@ -119,8 +144,11 @@ class FidEvaluator:
     weights = inception_weights.resolve_weights_path(inception_weights_path)
     extractor = FeatureExtractor(inception_weights.load_inception_params(str(weights)),
                                  batch_size=fid.batch_size, devices=devices)
-    reference = dataset_reference(config.dataset, fid.reference_split, extractor,
-                                  size=fid.reference_size, data_dir=data_dir)
+    if fid.reference_stats:
+      reference = file_reference(fid.reference_stats)
+    else:
+      reference = dataset_reference(config.dataset, fid.reference_split, extractor,
+                                    size=fid.reference_size, data_dir=data_dir)
     return cls(reference, extractor, fid.num_samples, fid.kid)
 
   def __call__(self, draw: Callable[[jax.Array], jax.Array],

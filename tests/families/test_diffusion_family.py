@@ -30,10 +30,11 @@ def image_family(conditional=False):
   return DiffusionFamily(config, DataSpec(shape=(14, 14, 1), num_classes=10))
 
 
-@pytest.mark.parametrize("target", ["eps", "x0", "v"])
-def test_tiny_model_overfits_one_batch(target):
+@pytest.mark.parametrize("target, weighting", [
+    ("eps", "none"), ("x0", "none"), ("v", "none"), ("eps", "min_snr"), ("v", "min_snr")])
+def test_tiny_model_overfits_one_batch(target, weighting):
   """Same batch, same timesteps and noise every step: the loss must go to ~0."""
-  family = point_family(target=target)
+  family = point_family(target=target, loss_weighting=weighting)
   batch = {"x": jax.random.normal(jax.random.PRNGKey(1), (8, 2)),
            "labels": jnp.zeros((8,), jnp.int32)}
   rng = jax.random.PRNGKey(2)
@@ -106,3 +107,18 @@ def test_image_samples_have_the_data_shape_and_range(sampler, conditional):
   assert x.shape == (4, 14, 14, 1) and x.dtype == jnp.float32
   assert trajectory.shape == ((20 if sampler == "ddpm" else 5), 4, 14, 14, 1)
   assert np.all(np.isfinite(x)) and np.abs(x).max() <= 1.0 + 1e-5
+
+
+def test_min_snr_loss_weights_each_example_of_the_eps_loss():
+  """eps weights are min(SNR, gamma) / SNR: 1 for a gamma above every SNR, below
+  1 where SNR > gamma."""
+  def loss(**diffusion):
+    family = point_family(**diffusion)
+    params = family.init_state(jax.random.PRNGKey(0)).params
+    batch = {"x": jax.random.normal(jax.random.PRNGKey(1), (64, 2)),
+             "labels": jnp.zeros((64,), jnp.int32)}
+    return float(family.loss(params, batch, jax.random.PRNGKey(2))[0])
+
+  plain = loss()
+  assert loss(loss_weighting="min_snr", min_snr_gamma=1e12) == pytest.approx(plain, rel=1e-5)
+  assert loss(loss_weighting="min_snr", min_snr_gamma=1.0) < 0.95 * plain

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from jaxgen.errors import UsageError
-from jaxgen.families.diffusion.objectives import OBJECTIVES
+from jaxgen.families.diffusion.objectives import LOSS_WEIGHTINGS, OBJECTIVES
 from jaxgen.families.diffusion.schedules import SCHEDULES, cosine_schedule, \
     linear_schedule, q_sample
 
@@ -79,3 +79,33 @@ def test_objective_round_trip(name):
   x0_hat, eps_hat = objective.to_x0_eps(objective.target(x0, eps, a, s), x_t, a, s)
   np.testing.assert_allclose(x0_hat, x0, atol=1e-5)
   np.testing.assert_allclose(eps_hat, eps, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["eps", "x0", "v"])
+def test_x0_error_scale_turns_a_target_error_into_an_x0_error(name):
+  """|target - pred|^2 = x0_error_scale(SNR) |x0 - x0_hat|^2 for any prediction."""
+  objective = OBJECTIVES.get(name)
+  keys = jax.random.split(jax.random.PRNGKey(0), 3)
+  x0, eps, wrong = (jax.random.normal(k, (8, 4)) for k in keys)
+  abar = jnp.linspace(0.05, 0.95, 8)[:, None]
+  a, s = jnp.sqrt(abar), jnp.sqrt(1 - abar)
+  x_t = a * x0 + s * eps
+  x0_hat, _ = objective.to_x0_eps(wrong, x_t, a, s)
+  target_error = jnp.sum((objective.target(x0, eps, a, s) - wrong) ** 2, axis=1)
+  x0_error = jnp.sum((x0 - x0_hat) ** 2, axis=1)
+  np.testing.assert_allclose(target_error, objective.x0_error_scale(abar / (1 - abar))[:, 0]
+                             * x0_error, rtol=1e-4)
+
+
+@pytest.mark.parametrize("name, expected", [
+    # SNR 0.25, 5 and 20 with gamma = 5, by hand from Hang et al. 2023, Eq. 5.
+    ("eps", [1.0, 1.0, 0.25]),         # min(SNR, 5) / SNR
+    ("x0", [0.25, 5.0, 5.0]),          # min(SNR, 5)
+    ("v", [0.2, 5 / 6, 5 / 21]),       # min(SNR, 5) / (SNR + 1)
+])
+def test_min_snr_weights(name, expected):
+  snr = jnp.array([0.25, 5.0, 20.0])
+  weight = LOSS_WEIGHTINGS.get("min_snr")(snr, OBJECTIVES.get(name), 5.0)
+  np.testing.assert_allclose(weight, expected, rtol=1e-6)
+  np.testing.assert_array_equal(LOSS_WEIGHTINGS.get("none")(snr, OBJECTIVES.get(name), 5.0),
+                                1.0)

@@ -50,10 +50,15 @@ def test_fid_between_npz_and_png_folder(tmp_path, weights, capsys):
   assert "fid" in printed and "precision" in printed
   mu, sigma = fid_lib.load_stats(stats_a)
   assert mu.shape == (2048,) and sigma.shape == (2048, 2048)
-  # Images against the saved statistics of the other side: the same FID.
+  # Images against the saved statistics of the other side: the same FID; the
+  # images' statistics are saved with their features without --kid too.
+  resaved = tmp_path / "sa2.npz"
   assert run_main(fid_cli.main, [str(images_a), str(stats_b), "--out", str(out),
                                  "--inception-weights", weights,
-                                 "--batch-size", "8", "--classifier", "mnist"]) == 0
+                                 "--batch-size", "8", "--classifier", "mnist",
+                                 "--save-stats", str(resaved), str(tmp_path / "sb2.npz")]) == 0
+  with np.load(resaved) as saved:
+    assert saved["features"].shape == (8, 2048)
   against_stats = json.loads(out.read_text())
   assert {"confident_fraction", "classes_covered", "class_kl"} <= against_stats.keys()
   assert against_stats["fid"] == pytest.approx(record["fid"], rel=1e-6)

@@ -110,7 +110,7 @@ def test_precision_recall_need_reference_features_not_kid(cache, monkeypatch):
   metrics = fid_eval.FidEvaluator(without_features, extractor, num_samples=16)(
       lambda rng: images, jax.random.PRNGKey(0))
   assert "precision" not in metrics
-  assert "x:train have no features" in metrics["prdc"]
+  assert "x:train hold no features" in metrics["prdc"]
 
 
 def test_fid_on_points_is_a_usage_error(tmp_path):
@@ -150,3 +150,32 @@ def test_run_logs_fid_at_intervals_and_at_the_end(cache, tmp_path, shared_data_d
   summary = json.loads((tmp_path / "run" / "summary.json").read_text())
   assert summary["precision"] == fids[-1]["precision"]
   assert (cache / "mnist_train_16.npz").is_file()
+
+
+def test_a_statistics_file_is_the_reference_when_the_config_names_it(
+    tmp_path, shared_data_dir):
+  config = config_lib.get_config("ddim", "mnist", "cpu")
+  config.fid.update(num_samples=10, batch_size=8,
+                    reference_stats=str(shared_data_dir / "fid_stats" / "mnist_test.npz"))
+  evaluator = fid_eval.FidEvaluator.from_config(
+      config, inception_weights_path=str(shared_data_dir / "fid_inception" / "default_1.pt"))
+  reference = evaluator.reference
+  assert reference.name == config.fid.reference_stats
+  assert reference.mu.shape == (2048,) and reference.sigma.dtype == np.float64
+  assert reference.features is None and "hold no features" in evaluator.prdc_left_out
+
+
+@pytest.mark.parametrize("write, problem", [
+    (None, "not found"),
+    (lambda path: path.write_bytes(b"not a zip"), "cannot read"),
+    (lambda path: np.savez(path, images=np.zeros(3)), "no 'mu' and 'sigma'"),
+    (lambda path: np.savez(path, mu=np.zeros(10), sigma=np.eye(10)), "10-d features"),
+])
+def test_a_bad_statistics_file_is_one_line_naming_it_and_the_fix(tmp_path, write, problem):
+  path = tmp_path / "stats.npz"
+  if write:
+    write(path)
+  with pytest.raises(UsageError, match=problem) as error:
+    fid_eval.file_reference(str(path))
+  assert str(path) in str(error.value) and "\n" not in str(error.value)
+  assert "reference_stats" in str(error.value)

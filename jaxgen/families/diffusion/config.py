@@ -13,6 +13,8 @@ def configure(config: ml_collections.ConfigDict, preset: str, is_image: bool,
       schedule="linear",      # linear | cosine
       timesteps=1000,
       target="eps",           # eps | x0 | v
+      loss_weighting="none",  # none | min_snr (Min-SNR-gamma, Hang et al. 2023)
+      min_snr_gamma=5.0,      # min_snr's gamma
       sampler=sampler,        # ddpm | ddim | dpm_solver++ | dpm_solver++3m
       sample_steps=50,        # network calls of all but ddpm, which runs all timesteps
       eta=0.0,                # ddim only, in [0, 1]; the dpm_solver++ samplers need 0
@@ -60,6 +62,7 @@ def check(config: ml_collections.ConfigDict) -> None:
   options = config.diffusion
   checks.require(config, "diffusion.timesteps", checks.at_least(1), "at least 1")
   checks.require(config, "diffusion.label_dropout", lambda v: 0 <= v <= 1, "in [0, 1]")
+  checks.require(config, "diffusion.min_snr_gamma", lambda v: v > 0, "positive")
   samplers.SAMPLERS.get(options.sampler)  # an unknown name lists the known ones
   tunable = samplers.TUNABLE[options.sampler]
   if "steps" in tunable:

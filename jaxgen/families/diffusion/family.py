@@ -11,7 +11,7 @@ import ml_collections
 
 from jaxgen import plotting
 from jaxgen.families.diffusion import config as diffusion_config
-from jaxgen.families.diffusion.objectives import OBJECTIVES
+from jaxgen.families.diffusion.objectives import LOSS_WEIGHTINGS, OBJECTIVES
 from jaxgen.families.diffusion.samplers import SAMPLERS, TUNABLE
 from jaxgen.families.diffusion.schedules import SCHEDULES, q_sample
 from jaxgen.families.family import MODELS, DataSpec, Family, ModelEntry, cycling_labels
@@ -31,6 +31,7 @@ class DiffusionFamily(Family):
     options = config.diffusion
     self.schedule = SCHEDULES.get(options.schedule)(options.timesteps)
     self.objective = OBJECTIVES.get(options.target)
+    self.weighting = LOSS_WEIGHTINGS.get(options.loss_weighting)
     SAMPLERS.get(options.sampler)
     self.num_classes = spec.num_classes if config.conditional else 0
     self.network = self._network(config.net)
@@ -54,7 +55,8 @@ class DiffusionFamily(Family):
     return TrainState.create(params, self.optimizer.init(params), state_rng)
 
   def loss(self, params: Any, batch: dict, rng: jax.Array):
-    """Mean squared error of the objective's target; batch["x"]: [B, *shape]."""
+    """Mean squared error of the objective's target, each example weighted by
+    config.diffusion.loss_weighting of its SNR; batch["x"]: [B, *shape]."""
     x0 = batch["x"]
     t_rng, noise_rng, label_rng, dropout_rng = jax.random.split(rng, 4)
     t = jax.random.randint(t_rng, (x0.shape[0],), 0, self.schedule.num_timesteps)
@@ -69,7 +71,9 @@ class DiffusionFamily(Family):
                                     labels, train=True, rngs={"dropout": dropout_rng})
     a_t, s_t = self._scales(t, x0)
     target = self.objective.target(x0, noise, a_t, s_t)
-    return jnp.mean((prediction - target) ** 2), {}
+    snr = (a_t / s_t) ** 2
+    weight = self.weighting(snr, self.objective, self.config.diffusion.min_snr_gamma)
+    return jnp.mean(weight * (prediction - target) ** 2), {}
 
   def train_step(self, state: TrainState, batch: dict, rng: jax.Array):
     params, opt_state, metrics = gradient_step(
