@@ -63,6 +63,10 @@ def shared_data_dir() -> pathlib.Path:
 
 
 def pytest_collection_modifyitems(items):
-  """Tests marked slow run first: with xdist's work stealing, a long test
-  collected last would leave the other worker idle at the end."""
-  items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+  """Longest first: the quality floors, then the other tests marked slow, then
+  the rest. xdist hands out one test at a time (setup.cfg), so a long test
+  never starts last while the other workers have run out of work."""
+  def order(item):
+    slow = item.get_closest_marker("slow") is not None
+    return (not slow, not (slow and "quality" in item.path.parts))
+  items.sort(key=order)

@@ -9,7 +9,7 @@
 
 Each input is a folder of images (read as RGB, like pytorch-fid), an .npz of
 uint8 images [N, H, W(, C)] (key `images` or its only array), a dataset split
-`name:split`, or an .npz of statistics with pytorch-fid's keys `mu`, `sigma`
+`name:split` or its first N images `name:split[:N]`, or an .npz of statistics with pytorch-fid's keys `mu`, `sigma`
 (files are interchangeable with pytorch-fid's `--save-stats`).
 
 Between two image inputs it also reports precision, recall, density and
@@ -24,6 +24,7 @@ import argparse
 import dataclasses
 import logging
 import pathlib
+import re
 import sys
 from typing import Any, Callable, Dict, Iterator, Optional, Sequence, Tuple
 
@@ -46,7 +47,7 @@ from jaxgen.training import distributed
 IMAGE_EXTENSIONS = {".bmp", ".jpg", ".jpeg", ".pgm", ".png", ".ppm", ".tif",
                     ".tiff", ".webp"}
 _INPUT_HELP = ("a folder of images, an .npz of uint8 images or of mu/sigma "
-               "statistics, or a dataset split such as mnist:train")
+               "statistics, or a dataset split such as mnist:train or mnist:train[:1000]")
 
 
 @dataclasses.dataclass
@@ -115,10 +116,22 @@ def open_input(spec: str, data_dir: Optional[str]) -> Input:
   name, sep, split = spec.partition(":")
   if not sep:
     raise UsageError(f"{spec} not found; pass {_INPUT_HELP}")
+  split, count = _split_and_count(spec, split)
   dataset = data.load(name, split, data_dir)
   if not dataset.is_image:
     raise UsageError(f"{spec} is not an image dataset; FID compares images")
-  return _image_array_input(spec, dataset.x)
+  if count is not None and not 2 <= count <= len(dataset.x):
+    raise UsageError(f"{spec} asks for {count} images, but {name}:{split} has "
+                     f"{len(dataset.x)}; pass 2 to {len(dataset.x)}")
+  return _image_array_input(spec, dataset.x[:count])
+
+
+def _split_and_count(spec: str, split: str) -> Tuple[str, Optional[int]]:
+  """"train" -> ("train", None); "train[:1000]" -> ("train", 1000)."""
+  match = re.fullmatch(r"(\w+)(?:\[:(\d+)\])?", split)
+  if not match:
+    raise UsageError(f"bad split {split!r} in {spec}; write NAME:SPLIT or NAME:SPLIT[:N]")
+  return match.group(1), int(match.group(2)) if match.group(2) else None
 
 
 def input_statistics(source: Input, extractor: FeatureExtractor,

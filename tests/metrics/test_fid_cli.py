@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 
 from jaxgen import data
+from jaxgen.errors import UsageError
 from jaxgen.experiments import fid as fid_cli
 from jaxgen.experiments.cli import run_main
 from jaxgen.metrics import fid as fid_lib
@@ -91,6 +92,7 @@ def test_class_metrics_of_real_digits_grey_or_rgb(tmp_path, shared_data_dir):
     (["nosuchdataset:train", "stats.npz"], "unknown dataset"),
     (["stats.npz", "stats.npz", "--classifier", "mnist"], "--classifier needs images"),
     (["float.npz", "stats.npz", "--classifier", "mnist"], "uint8"),
+    (["mnist:train[5]", "stats.npz"], "bad split"),
 ])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys, argv,
                                           message):
@@ -100,3 +102,10 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys, argv,
   assert run_main(fid_cli.main, argv) == 2
   err = capsys.readouterr().err.strip()
   assert "\n" not in err and message in err
+
+
+def test_a_split_input_takes_its_first_n_images(shared_data_dir):
+  source = fid_cli.open_input("mnist:test[:7]", str(shared_data_dir))
+  assert source.num_images == 7
+  with pytest.raises(UsageError, match="pass 2 to 10000"):
+    fid_cli.open_input("mnist:test[:10001]", str(shared_data_dir))

@@ -1,12 +1,12 @@
 """Quality floors on MNIST: a short run of each generative model, on two
-seeds, must draw digits that the shipped digit classifier recognises
+seeds (diffusion: one), must draw digits that the shipped digit classifier recognises
 (`jaxgen.metrics.classifier`), and the plain autoencoder must reconstruct
 test digits that it still classifies correctly.
 
 Runs are the `cpu` preset cut to 500-1000 generator steps (only the final
 samples drawn), trained through the command line (tests/quality/conftest.py);
 diffusion trains a smaller UNet than the preset's (two levels, no attention)
-for 400 steps, as the preset's UNet would take minutes per seed. The floors
+for 400 steps, as the preset's UNet would take several minutes. The floors
 come from measured short runs and sit well above what a broken model scores: a
 generator that ignores z draws one image (one class covered), noise and blobs
 are almost never classified with confidence.
@@ -34,6 +34,10 @@ SHORT_RUNS = {
 }
 AE_STEPS, AE_RECONSTRUCTION_ACCURACY = 1000, 0.9
 DIFFUSION_STEPS = 400
+# One seed in the suite: a diffusion run is minutes on a CPU, which a second seed
+# would add to CI. Seed 1 was measured (below); ddpm and ddim hold their floors
+# on three seeds on gmm_ring8 (test_floors_2d.py).
+DIFFUSION_SEEDS = (0,)
 DIFFUSION_NET = ("net.channels=16", "net.channel_mults=(1,2)", "net.attention_resolutions=()")
 # sampler -> (floor on confident_fraction, floor on classes_covered of 10).
 # Measured on seeds 0 and 1: DDIM-50 0.30 and 0.22 confident, 7 classes each;
@@ -65,7 +69,7 @@ def test_short_run_draws_recognisable_digits(model, seed, shared_data_dir, tmp_p
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("seed", DIFFUSION_SEEDS)
 def test_diffusion_draws_recognisable_digits_with_both_samplers(
     seed, shared_data_dir, tmp_path, train_with_cli, sample_with_cli):
   """ddpm and ddim train the same model: one ddim run is scored as it ends
