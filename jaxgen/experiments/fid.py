@@ -95,8 +95,8 @@ def _npz_input(spec: str, path: pathlib.Path) -> Input:
   with np.load(path) as arrays:
     keys = list(arrays.keys())
     if "mu" in keys and "sigma" in keys:
-      mu, sigma = fid_lib.load_stats(path)
-      return Input(spec, None, stats=(mu, sigma))
+      stats = fid_lib.load_stats(path)
+      return Input(spec, None, stats=(stats.mu, stats.sigma))
     if "images" in keys or len(keys) == 1:
       return _image_array_input(
           spec, arrays["images" if "images" in keys else keys[0]])

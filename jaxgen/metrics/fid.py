@@ -20,7 +20,9 @@ imaginary component does.
 
 import logging
 import pathlib
-from typing import Iterable, Optional, Tuple
+import time
+import zipfile
+from typing import Iterable, NamedTuple, Optional, Tuple
 
 import numpy as np
 
@@ -30,6 +32,7 @@ from jaxgen.metrics.kid import FeatureReservoir
 
 _IMAGINARY_TOLERANCE = 1e-3
 _log = logging.getLogger(__name__)
+PROGRESS_SECONDS = 30.0
 
 
 class FeatureStats:
@@ -62,16 +65,20 @@ def image_statistics(batches: Iterable[np.ndarray], extractor: FeatureExtractor,
                      ) -> Tuple[np.ndarray, np.ndarray]:
   """mu [2048], sigma [2048, 2048] of uint8 image batches, streamed.
 
-  Fills `reservoir` (for KID) when given and logs progress every 20 batches.
+  Fills `reservoir` (for KID) when given and logs progress every 30 s, since
+  drawing the images (a sampler) can take minutes.
   """
   stats = FeatureStats()
-  for i, features in enumerate(extractor.batches(batches)):
+  start = last_log = time.perf_counter()
+  for features in extractor.batches(batches):
     stats.update(features)
     if reservoir is not None:
       reservoir.update(features)
-    if (i + 1) % 20 == 0:
-      _log.info("%s: %d/%s images, %.1f images/s", label, stats.n,
-                total or "?", extractor.images_per_second)
+    now = time.perf_counter()
+    if now - last_log >= PROGRESS_SECONDS:
+      last_log = now
+      _log.info("%s: %d/%s images, %.1f images/s", label, stats.n, total or "?",
+                stats.n / (now - start))
   return stats.mean_cov()
 
 
@@ -92,13 +99,27 @@ def save_stats(path: pathlib.Path, mu: np.ndarray, sigma: np.ndarray,
   partial.replace(path)
 
 
-def load_stats(path: pathlib.Path) -> Tuple[np.ndarray, np.ndarray]:
-  """Reads `mu` [D] and `sigma` [D, D] float64 from a pytorch-fid .npz."""
-  with np.load(path) as data:
-    if "mu" not in data or "sigma" not in data:
-      raise UsageError(f"{path} has no 'mu' and 'sigma'; pass a statistics "
-                       "file written by --save-stats or pytorch-fid")
-    return data["mu"].astype(np.float64), data["sigma"].astype(np.float64)
+class Statistics(NamedTuple):
+  """The contents of a statistics file."""
+  mu: np.ndarray                      # [D] float64
+  sigma: np.ndarray                   # [D, D] float64
+  features: Optional[np.ndarray]      # [N, D] float32 subset, where the file has one
+
+
+def load_stats(path: pathlib.Path,
+               fix: str = "pass a statistics file written by --save-stats or pytorch-fid"
+               ) -> Statistics:
+  """Reads a pytorch-fid .npz (`mu`, `sigma`; `features` where saved); a file
+  that cannot be read or lacks the keys is a UsageError ending in `fix`."""
+  try:
+    with np.load(path) as arrays:
+      stored = {key: arrays[key] for key in ("mu", "sigma", "features") if key in arrays}
+  except (OSError, ValueError, zipfile.BadZipFile) as error:
+    raise UsageError(f"cannot read FID statistics file {path} ({error}); {fix}") from None
+  if "mu" not in stored or "sigma" not in stored:
+    raise UsageError(f"{path} has no 'mu' and 'sigma'; {fix}")
+  return Statistics(stored["mu"].astype(np.float64), stored["sigma"].astype(np.float64),
+                    stored.get("features"))
 
 
 def _psd_factor(matrix: np.ndarray) -> np.ndarray:

@@ -12,7 +12,6 @@ import logging
 import os
 import pathlib
 import time
-import zipfile
 from typing import Any, Callable, Dict, Optional, Sequence
 
 import jax
@@ -46,6 +45,7 @@ class Reference:
   mu: np.ndarray                      # [2048] float64
   sigma: np.ndarray                   # [2048, 2048] float64
   features: Optional[np.ndarray]      # [<=10000, 2048] float32, for KID and PRDC
+  features_fix: str                   # how to get features where there are none
 
 
 def dataset_reference(dataset: str, split: str, extractor: FeatureExtractor, *,
@@ -57,10 +57,9 @@ def dataset_reference(dataset: str, split: str, extractor: FeatureExtractor, *,
                      f"{len(images)} images; pass 0 (all) up to {len(images)}")
   name = f"{dataset}:{split}" + (f"[:{size}]" if size else "")
   path = cache_dir() / (f"{dataset}_{split}" + (f"_{size}" if size else "") + ".npz")
+  recompute = f"delete {path} to recompute it"
   if path.is_file():
-    with np.load(path) as arrays:
-      features = arrays["features"] if "features" in arrays else None
-    return Reference(name, *fid_lib.load_stats(path), features)
+    return Reference(name, *fid_lib.load_stats(path, fix=recompute), features_fix=recompute)
   images = images[:size] if size else images
   _log.info("computing FID statistics of %s once (%d images; cached in %s)",
             name, len(images), path)
@@ -70,7 +69,7 @@ def dataset_reference(dataset: str, split: str, extractor: FeatureExtractor, *,
       extractor, reservoir, name, len(images))
   if distributed.is_main_process():
     fid_lib.save_stats(path, mu, sigma, features=reservoir.features)
-  return Reference(name, mu, sigma, reservoir.features)
+  return Reference(name, mu, sigma, reservoir.features, features_fix=recompute)
 
 
 def file_reference(path: str) -> Reference:
@@ -81,26 +80,19 @@ def file_reference(path: str) -> Reference:
          "--config.fid.reference_stats='' to use the reference split")
   if not file.is_file():
     raise UsageError(f"FID statistics file {file} not found; {fix}")
-  try:
-    with np.load(file) as arrays:
-      stats = {key: arrays[key] for key in ("mu", "sigma", "features") if key in arrays}
-  except (OSError, ValueError, zipfile.BadZipFile) as error:
-    raise UsageError(f"cannot read FID statistics file {file} ({error}); {fix}") from None
-  if "mu" not in stats or "sigma" not in stats:
-    raise UsageError(f"{file} has no 'mu' and 'sigma'; {fix}")
-  mu, sigma = stats["mu"].astype(np.float64), stats["sigma"].astype(np.float64)
-  features = stats.get("features")
-  if mu.shape != (FEATURE_DIM,) or sigma.shape != (FEATURE_DIM,) * 2:
-    raise UsageError(f"{file} holds statistics of {mu.shape[-1] if mu.ndim else 0}-d "
-                     f"features, not Inception pool3 ({FEATURE_DIM}); {fix}")
-  return Reference(str(file), mu, sigma, features)
+  stats = fid_lib.load_stats(file, fix)
+  if stats.mu.shape != (FEATURE_DIM,) or stats.sigma.shape != (FEATURE_DIM,) * 2:
+    raise UsageError(f"{file} holds statistics of {stats.mu.shape[-1] if stats.mu.ndim else 0}"
+                     f"-d features, not Inception pool3 ({FEATURE_DIM}); {fix}")
+  return Reference(str(file), *stats, features_fix="use a file written by the FID "
+                   "command's --save-stats, which holds them")
 
 
 def _prdc_left_out(reference: Reference, num_samples: int) -> str:
   """Why precision/recall cannot be computed against `reference` ("" when they can)."""
   if reference.features is None:
     return (f"left out (the statistics of {reference.name} hold no features; "
-            "files written by the FID command's --save-stats have them)")
+            f"{reference.features_fix})")
   if min(num_samples, len(reference.features)) <= prdc_lib.NEAREST_K:
     return (f"left out ({num_samples} samples, {len(reference.features)} reference "
             f"features; k = {prdc_lib.NEAREST_K} needs more of each)")
@@ -123,8 +115,8 @@ class FidEvaluator:
       raise UsageError(f"fid.num_samples must be at least 2, got {num_samples}")
     if kid and reference.features is None:
       raise UsageError(f"KID needs features of {reference.name}, but its statistics "
-                       "have none; use a file written by the FID command's "
-                       "--save-stats, or set --config.fid.kid=False")
+                       f"have none; {reference.features_fix}, or set "
+                       "--config.fid.kid=False")
     self.reference = reference
     self.extractor = extractor
     self.num_samples = num_samples

@@ -1,5 +1,7 @@
 """Streaming statistics and the Fréchet distance."""
 
+import logging
+
 import numpy as np
 import pytest
 import scipy.linalg
@@ -104,7 +106,8 @@ def test_stats_file_round_trip_uses_pytorch_fid_keys(tmp_path):
   fid.save_stats(path, mu, sigma)
   with np.load(path) as data:
     assert sorted(data.keys()) == ["mu", "sigma"]
-  loaded_mu, loaded_sigma = fid.load_stats(path)
+  loaded_mu, loaded_sigma, features = fid.load_stats(path)
+  assert features is None
   np.testing.assert_array_equal(loaded_mu, mu)
   np.testing.assert_array_equal(loaded_sigma, sigma)
 
@@ -114,3 +117,29 @@ def test_stats_file_without_mu_is_a_usage_error(tmp_path):
   np.savez(path, features=np.zeros(3))
   with pytest.raises(UsageError, match="'mu' and 'sigma'"):
     fid.load_stats(path)
+
+
+def test_unreadable_stats_file_is_one_line_with_the_callers_fix(tmp_path):
+  path = tmp_path / "broken.npz"
+  path.write_bytes(b"PK\x03\x04 cut short")
+  with pytest.raises(UsageError, match="cannot read FID statistics file .*; delete it") as error:
+    fid.load_stats(path, fix="delete it")
+  assert "\n" not in str(error.value)
+
+
+class _PixelFeatures:
+  """Stands in for the FeatureExtractor: an image's features are its pixels."""
+
+  def batches(self, batches):
+    for images in batches:
+      yield images.reshape(len(images), -1).astype(np.float64)
+
+
+def test_image_statistics_reports_progress_while_images_are_drawn(monkeypatch, caplog):
+  monkeypatch.setattr(fid, "PROGRESS_SECONDS", 0.0)
+  batches = (np.full((2, 32, 32, 2), i, np.uint8) for i in range(3))  # 2048 features
+  with caplog.at_level(logging.INFO, logger=fid.__name__):
+    mu, _ = fid.image_statistics(batches, _PixelFeatures(), label="samples", total=6)
+  np.testing.assert_allclose(mu, np.ones(2048))
+  progress = [m for m in caplog.messages if m.startswith("samples:")]
+  assert len(progress) == 3 and progress[-1].startswith("samples: 6/6 images, ")

@@ -49,7 +49,7 @@ def test_fid_between_npz_and_png_folder(tmp_path, weights, capsys):
   assert record["density"] >= 0
   printed = capsys.readouterr().out
   assert "fid" in printed and "precision" in printed
-  mu, sigma = fid_lib.load_stats(stats_a)
+  mu, sigma, _ = fid_lib.load_stats(stats_a)
   assert mu.shape == (2048,) and sigma.shape == (2048, 2048)
   # Images against the saved statistics of the other side: the same FID; the
   # images' statistics are saved with their features without --kid too.

@@ -27,18 +27,23 @@ def user_environment() -> dict:
   return {**os.environ, "JAX_PLATFORMS": "cpu", "XLA_FLAGS": " ".join(flags)}
 
 
+def run_jaxgen(command: str, *args: str) -> None:
+  """`python -m jaxgen.experiments.COMMAND ARGS` as a user runs it; asserts it succeeds."""
+  finished = subprocess.run([sys.executable, "-m", f"jaxgen.experiments.{command}", *args],
+                            env=user_environment(), capture_output=True, text=True,
+                            timeout=1800)
+  assert finished.returncode == 0, finished.stderr[-3000:]
+
+
 def train_with_cli(model: str, dataset: str, workdir: pathlib.Path, *overrides: str,
                    data_dir: Optional[pathlib.Path] = None) -> dict:
   """`python -m jaxgen.experiments.run` at the cpu preset with `--config.` +
   each override; returns the run's summary.json."""
-  command = [sys.executable, "-m", "jaxgen.experiments.run", "--model", model,
-             "--dataset", dataset, "--preset", "cpu", "--workdir", str(workdir),
-             *(f"--config.{override}" for override in overrides)]
+  args = ["--model", model, "--dataset", dataset, "--preset", "cpu", "--workdir",
+          str(workdir), *(f"--config.{override}" for override in overrides)]
   if data_dir is not None:
-    command += ["--data-dir", str(data_dir)]
-  finished = subprocess.run(command, env=user_environment(), capture_output=True,
-                            text=True, timeout=1800)
-  assert finished.returncode == 0, finished.stderr[-3000:]
+    args += ["--data-dir", str(data_dir)]
+  run_jaxgen("run", *args)
   return json.loads((workdir / "summary.json").read_text())
 
 
@@ -46,11 +51,7 @@ def sample_with_cli(workdir: pathlib.Path, *args: str) -> np.ndarray:
   """`python -m jaxgen.experiments.sample --workdir workdir` + args; the samples
   (uint8 images or float points) of the .npz it writes."""
   out = workdir / "cli_samples.png"
-  command = [sys.executable, "-m", "jaxgen.experiments.sample", "--workdir", str(workdir),
-             "--out", str(out), *args]
-  finished = subprocess.run(command, env=user_environment(), capture_output=True,
-                            text=True, timeout=1800)
-  assert finished.returncode == 0, finished.stderr[-3000:]
+  run_jaxgen("sample", "--workdir", str(workdir), "--out", str(out), *args)
   with np.load(out.with_suffix(".npz")) as stored:
     return stored["images"]
 

@@ -91,8 +91,9 @@ def test_fid_is_low_for_real_images_and_high_for_noise(cache, shared_data_dir):
 
 
 def test_kid_without_reference_features_names_the_fix(cache):
-  reference = fid_eval.Reference("x:train", np.zeros(2048), np.eye(2048), None)
-  with pytest.raises(UsageError, match="fid.kid=False"):
+  reference = fid_eval.Reference("x:train", np.zeros(2048), np.eye(2048), None,
+                                 features_fix="delete x.npz to recompute it")
+  with pytest.raises(UsageError, match="delete x.npz to recompute it, or set .*fid.kid=False"):
     fid_eval.FidEvaluator(reference, ProjectionExtractor(), num_samples=10, kid=True)
 
 
@@ -102,7 +103,7 @@ def test_precision_recall_need_reference_features_not_kid(cache, monkeypatch):
   images = np.random.default_rng(0).integers(0, 256, (16, 28, 28, 1), np.uint8)
   extractor = ProjectionExtractor(batch_size=16)
   reference = fid_eval.Reference("x:train", np.zeros(2048), np.eye(2048),
-                                 extractor(images))
+                                 extractor(images), features_fix="delete x.npz to recompute it")
   metrics = fid_eval.FidEvaluator(reference, extractor, num_samples=16)(
       lambda rng: images, jax.random.PRNGKey(0))
   assert metrics["precision"] == metrics["recall"] == metrics["coverage"] == 1.0
@@ -110,7 +111,7 @@ def test_precision_recall_need_reference_features_not_kid(cache, monkeypatch):
   metrics = fid_eval.FidEvaluator(without_features, extractor, num_samples=16)(
       lambda rng: images, jax.random.PRNGKey(0))
   assert "precision" not in metrics
-  assert "x:train hold no features" in metrics["prdc"]
+  assert "x:train hold no features; delete x.npz to recompute it" in metrics["prdc"]
 
 
 def test_fid_on_points_is_a_usage_error(tmp_path):
@@ -163,6 +164,7 @@ def test_a_statistics_file_is_the_reference_when_the_config_names_it(
   assert reference.name == config.fid.reference_stats
   assert reference.mu.shape == (2048,) and reference.sigma.dtype == np.float64
   assert reference.features is None and "hold no features" in evaluator.prdc_left_out
+  assert "--save-stats" in evaluator.prdc_left_out
 
 
 @pytest.mark.parametrize("write, problem", [
