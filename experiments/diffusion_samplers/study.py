@@ -7,9 +7,10 @@ Extra --config.FIELD=VALUE flags apply to every model (and to config.fid).
 Trains (or reuses, from --workdir) three DDPM-trained models of the preset: linear
 schedule, cosine schedule, and class-conditional (linear, label dropout 0.1).
 Then, every FID from the preset's number of samples against the cached MNIST
-train statistics:
-  - samplers on the linear model: DDPM (all timesteps) and DDIM at each of the
-    preset's step counts and etas, with images/s of the sampler alone;
+train statistics (or a statistics file: --config.fid.reference_stats=PATH):
+  - samplers on the linear model: DDPM (all timesteps), DDIM at each of the
+    preset's step counts and etas, and DPM-Solver++ (2M and 3M) at each of the
+    preset's solver step counts, with images/s of the sampler alone;
   - schedules: linear against cosine with DDIM-50 (eta 0) and DDPM;
   - guidance: the conditional model with DDIM-50 at each guidance scale w
     (w = 0 unconditional, 1 plain conditional), plus one-row-per-class grids.
@@ -34,6 +35,7 @@ from jaxgen.errors import UsageError  # noqa: E402
 from jaxgen.experiments import compare  # noqa: E402
 from jaxgen.experiments.cli import run_main, study_parser  # noqa: E402
 from jaxgen.families import cycling_labels  # noqa: E402
+from jaxgen.families.diffusion import samplers  # noqa: E402
 from jaxgen.training import sharding  # noqa: E402
 from jaxgen.training.fid_eval import FidEvaluator  # noqa: E402
 from jaxgen.training.loop import train_and_evaluate  # noqa: E402
@@ -52,15 +54,20 @@ class Budget:
   fid_batch: int  # samples per sampler call and per Inception call
   ddim_steps: Sequence[int]
   etas: Sequence[float]
+  solver_steps: Sequence[int]  # for each of samplers.ODE_SOLVERS
   guidance_scales: Sequence[float]
 
 
 BUDGETS = {
-    "cpu": Budget(fid_samples=200, fid_batch=100, ddim_steps=(10, 20, 50, 100),
-                  etas=(0.0, 0.5, 1.0), guidance_scales=(0.0, 1.0, 2.0, 4.0)),
+    "cpu": Budget(fid_samples=1000, fid_batch=100, ddim_steps=(10, 20, 50, 100),
+                  etas=(0.0, 1.0), solver_steps=(5, 10, 20),
+                  guidance_scales=(0.0, 1.0, 2.0, 4.0)),
     "full": Budget(fid_samples=10_000, fid_batch=500, ddim_steps=(10, 20, 50, 100, 1000),
-                   etas=(0.0, 0.5, 1.0), guidance_scales=(0.0, 1.0, 2.0, 3.0, 5.0)),
+                   etas=(0.0, 0.5, 1.0), solver_steps=(5, 10, 20),
+                   guidance_scales=(0.0, 1.0, 2.0, 3.0, 5.0)),
 }
+COLORS = {"ddpm": "tab:red", "ddim": "tab:blue", "dpm_solver++": "tab:green",
+          "dpm_solver++3m": "tab:purple"}
 MODELS = {"linear": [], "cosine": ["diffusion.schedule=cosine"],
           "conditional": ["conditional=True"]}
 
@@ -71,6 +78,8 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
                       help="DDIM step counts (default: the preset's budget)")
   parser.add_argument("--etas", type=float, nargs="+", default=None,
                       help="DDIM etas (default: the preset's budget)")
+  parser.add_argument("--solver-steps", type=int, nargs="+", default=None,
+                      help="DPM-Solver++ step counts (default: the preset's budget)")
   parser.add_argument("--guidance-scales", type=float, nargs="+", default=None,
                       help="guidance scales w (default: the preset's budget)")
   args, extra = parser.parse_known_args(argv)
@@ -149,7 +158,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
   args = parse_args(argv)
   budget = dataclasses.replace(
       BUDGETS[args.preset], **{k: getattr(args, k) for k in (
-          "ddim_steps", "etas", "guidance_scales") if getattr(args, k)})
+          "ddim_steps", "etas", "solver_steps", "guidance_scales") if getattr(args, k)})
   out = pathlib.Path(args.out) if args.out else HERE / args.preset
   out.mkdir(parents=True, exist_ok=True)
   runs = {name: train(name, args) for name in MODELS}
@@ -175,6 +184,9 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     for eta in budget.etas:
       record("samplers", linear, f"ddim-{steps} eta={eta:g}", sampler="ddim", steps=steps,
              eta=eta)
+  for solver in samplers.ODE_SOLVERS:
+    for steps in budget.solver_steps:
+      record("samplers", linear, f"{solver}-{steps}", sampler=solver, steps=steps)
   cosine = Sampling(runs["cosine"], evaluator)
   for name, model in (("linear", linear), ("cosine", cosine)):
     record("schedules", model, f"{name} ddim-{fixed}", sampler="ddim", steps=fixed,
@@ -219,11 +231,12 @@ def write_results(rows: Sequence[Dict[str, Any]], trained: Dict[str, Dict[str, f
       "hardware": report.hardware(), "command": report.command_line(),
       "fid_samples": fid_samples, "reference": reference, "models": trained,
       "wall_seconds": wall_seconds, "rows": list(rows)})
-  samplers = [r for r in rows if r["table"] == "samplers"]
   fig, ax = plt.subplots(figsize=(6, 4))
-  for r in samplers:
+  for r in rows:
+    if r["table"] != "samplers":
+      continue
     seconds = 1000 / r["images/s"]
-    ax.scatter(seconds, r["fid"], color="tab:red" if "ddpm" in r["setting"] else "tab:blue")
+    ax.scatter(seconds, r["fid"], color=COLORS[r["setting"].split("-")[0]])
     ax.annotate(r["setting"], (seconds, r["fid"]), fontsize=7, xytext=(3, 3),
                 textcoords="offset points")
   ax.set_xscale("log")

@@ -11,6 +11,7 @@ import pathlib
 import numpy as np
 import pytest
 
+from jaxgen.errors import UsageError
 from jaxgen.metrics import fid as fid_lib
 
 EXPERIMENTS = pathlib.Path(__file__).resolve().parents[2] / "experiments"
@@ -63,6 +64,7 @@ def test_diffusion_samplers_study(tmp_path, fid_args):
   # one, so that the middle block's attention works at 14x14, not 28x28 (5x the time).
   load_study("diffusion_samplers").main(fid_args + [
       "--train-steps", "2", "--fid-samples", "8", "--ddim-steps", "2", "--etas", "0", "1",
+      "--solver-steps", "3",
       "--guidance-scales", "2", "--config.diffusion.timesteps=10", "--config.net.channels=8",
       "--config.net.channel_mults=(1,1)", "--config.net.num_res_blocks=1",
       "--config.net.attention_resolutions=()",
@@ -71,6 +73,7 @@ def test_diffusion_samplers_study(tmp_path, fid_args):
   settings = [(r["table"], r["setting"]) for r in results["rows"]]
   assert settings == [
       ("samplers", "ddpm-10"), ("samplers", "ddim-2 eta=0"), ("samplers", "ddim-2 eta=1"),
+      ("samplers", "dpm_solver++-3"), ("samplers", "dpm_solver++3m-3"),
       ("schedules", "linear ddim-10"), ("schedules", "linear ddpm-10"),
       ("schedules", "cosine ddim-10"), ("schedules", "cosine ddpm-10"),
       ("guidance", "w=2")]
@@ -81,3 +84,26 @@ def test_diffusion_samplers_study(tmp_path, fid_args):
   assert "Models: linear 2 steps in " in (tmp_path / "out" / "results.md").read_text()
   for name in ("results.md", "fid_vs_time.png", "guidance_grids.png"):
     assert (tmp_path / "out" / name).is_file()
+
+
+@pytest.mark.slow
+def test_diffusion_recipe_study(tmp_path, shared_data_dir):
+  load_study("diffusion_recipe").main([
+      "--data-dir", str(shared_data_dir), "--workdir", str(tmp_path / "runs"),
+      "--out", str(tmp_path / "out"), "--recipes", "v, min-snr", "--train-steps", "2",
+      "--samples", "4", "--config.diffusion.timesteps=10", "--config.diffusion.sample_steps=2",
+      "--config.net.channels=8", "--config.net.channel_mults=(1,1)",
+      "--config.net.attention_resolutions=()"])
+  results = json.loads((tmp_path / "out" / "results.json").read_text())
+  assert results["recipes"] == {"v, min-snr": ["diffusion.target=v",
+                                               "diffusion.loss_weighting=min_snr"]}
+  [row] = results["rows"]
+  assert row["steps"] == 2 and 0 <= row["confident_fraction"] <= 1
+  config = json.loads((tmp_path / "runs" / "cpu" / "v__min_snr_seed0" / "config.json").read_text())
+  assert config["diffusion"]["target"] == "v" and config["num_samples"] == 4
+  assert "| v, min-snr | 0 | 2 |" in (tmp_path / "out" / "results.md").read_text()
+
+
+def test_diffusion_recipe_study_names_the_recipes_it_knows():
+  with pytest.raises(UsageError, match="unknown recipe 'eps, huber'; choose from: eps"):
+    load_study("diffusion_recipe").parse_args(["--recipes", "eps, huber"])
