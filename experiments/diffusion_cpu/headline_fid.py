@@ -3,8 +3,9 @@
 Trains `python -m jaxgen.experiments.run --model ddim` (the `cpu` preset) with an
 FID of 1,000 DDIM-50 samples against a statistics file of the test split
 (`fid.reference_stats`), then draws 1,000 samples of the same run with DDIM-50
-and with DPM-Solver++ at 10 and 20 steps and scores each by FID and the digit
-classifier, and the real-data floor: 1,000 MNIST train images against the same
+and with DPM-Solver++ at 10 and 20 steps through the sample command (DDIM-50
+again, so that all three samplers are drawn and scored the same way) and scores
+each by FID and the digit classifier, and the real-data floor: 1,000 MNIST train images against the same
 statistics. Writes `headline_fid.json` here (every number with the command
 that made it).
 
@@ -32,13 +33,12 @@ def run(command):
   return " ".join(command)
 
 
-def fid_of(inputs, args, out, classifier=True):
-  """The FID command on `inputs` against the statistics; its JSON record."""
+def fid_of(inputs, args, out):
+  """The FID command (and the digit classifier) on `inputs` against the
+  statistics; its JSON record."""
   command = [sys.executable, "-m", "jaxgen.experiments.fid", *inputs, args.reference_stats,
              "--data-dir", args.data_dir, "--inception-weights", args.inception_weights,
-             "--batch-size", "100", "--out", str(out)]
-  if classifier:
-    command += ["--classifier", "mnist"]
+             "--batch-size", "100", "--classifier", "mnist", "--out", str(out)]
   shown = run(command)
   return {"command": shown, **json.loads(out.read_text())}
 

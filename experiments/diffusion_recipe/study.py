@@ -21,7 +21,7 @@ from jaxgen import config as config_lib  # noqa: E402  (sets XLA flags before JA
 from jaxgen import report  # noqa: E402
 from jaxgen.errors import UsageError  # noqa: E402
 from jaxgen.experiments import compare  # noqa: E402
-from jaxgen.experiments.cli import run_main, study_parser  # noqa: E402
+from jaxgen.experiments.cli import parse_with_overrides, run_main, study_parser  # noqa: E402
 from jaxgen.training.loop import train_and_evaluate  # noqa: E402
 
 HERE = pathlib.Path(__file__).resolve().parent
@@ -53,13 +53,10 @@ def parse_args(argv: Optional[Sequence[str]]):
   parser.add_argument("--seeds", type=int, nargs="+", default=[0])
   parser.add_argument("--samples", type=int, default=256,
                       help="final samples per run that the classifier scores")
-  args, extra = parser.parse_known_args(argv)
-  for token in [*extra, *args.recipes]:
-    if token.startswith("--") and not (token.startswith("--config.") and "=" in token):
-      raise UsageError(f"unrecognised argument {token!r}; see --help")
-    if not token.startswith("--") and token not in RECIPES:
-      raise UsageError(f"unknown recipe {token!r}; choose from: {'; '.join(RECIPES)}")
-  args.overrides = [token[len("--config."):] for token in extra]
+  args, args.overrides = parse_with_overrides(parser, argv)
+  for recipe in args.recipes:
+    if recipe not in RECIPES:
+      raise UsageError(f"unknown recipe {recipe!r}; choose from: {'; '.join(RECIPES)}")
   return args
 
 
@@ -70,11 +67,14 @@ def train(recipe: str, seed: int, args) -> Dict[str, Any]:
                f"num_samples={args.samples}"]
   if args.train_steps:
     overrides.append(f"num_steps={args.train_steps}")
+  if args.fid_samples is not None:  # the cpu preset logs no FID, the full one 10,000
+    overrides.append(f"fid.num_samples={args.fid_samples}")
   config_lib.apply_overrides(config, overrides)
   slug = "".join(c if c.isalnum() else "_" for c in recipe)
   run_dir = pathlib.Path(args.workdir) / args.preset / f"{slug}_seed{seed}"
   if not compare.finished(run_dir, config):
-    train_and_evaluate(config, run_dir, data_dir=args.data_dir)
+    train_and_evaluate(config, run_dir, data_dir=args.data_dir,
+                       inception_weights=args.inception_weights)
   return json.loads((run_dir / "summary.json").read_text())
 
 

@@ -31,9 +31,8 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2]))
 from jaxgen import config as config_lib  # noqa: E402  (sets XLA flags before JAX starts)
 from jaxgen import plotting  # noqa: E402
 from jaxgen import report  # noqa: E402
-from jaxgen.errors import UsageError  # noqa: E402
 from jaxgen.experiments import compare  # noqa: E402
-from jaxgen.experiments.cli import run_main, study_parser  # noqa: E402
+from jaxgen.experiments.cli import parse_with_overrides, run_main, study_parser  # noqa: E402
 from jaxgen.families import cycling_labels  # noqa: E402
 from jaxgen.families.diffusion import samplers  # noqa: E402
 from jaxgen.training import sharding  # noqa: E402
@@ -82,11 +81,7 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
                       help="DPM-Solver++ step counts (default: the preset's budget)")
   parser.add_argument("--guidance-scales", type=float, nargs="+", default=None,
                       help="guidance scales w (default: the preset's budget)")
-  args, extra = parser.parse_known_args(argv)
-  for token in extra:
-    if not (token.startswith("--config.") and "=" in token):
-      raise UsageError(f"unrecognised argument {token!r}; see --help")
-  args.overrides = [token[len("--config."):] for token in extra]
+  args, args.overrides = parse_with_overrides(parser, argv)
   return args
 
 

@@ -7,7 +7,8 @@ For each seed, `jaxgen.experiments.compare.run_models` trains every model with
 comparison table under OUT/seeds_PRESET/seedSEED/; then OUT/seeds_PRESET.{md,json}
 holds, per model, modes covered and the high-quality fraction of every seed and
 their minimum over seeds: the measurement behind the quality floors in
-tests/quality/test_floors_2d.py.
+tests/quality/test_floors_2d.py. Extra --config.FIELD=VALUE flags apply to
+every model: an ablation of a default (give it its own --workdir and --out).
 """
 
 import argparse
@@ -19,7 +20,7 @@ from typing import Optional, Sequence
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2]))
 from jaxgen import report  # noqa: E402  (sets XLA flags before JAX starts)
 from jaxgen.experiments import compare  # noqa: E402
-from jaxgen.experiments.cli import run_main  # noqa: E402
+from jaxgen.experiments.cli import parse_with_overrides, run_main  # noqa: E402
 
 HERE = pathlib.Path(__file__).resolve().parent
 DATASET = "gmm_ring8"
@@ -34,7 +35,8 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
   parser.add_argument("--models", default=",".join(MODELS), help="comma list of models")
   parser.add_argument("--workdir", default="runs/families_2d_seeds")
   parser.add_argument("--out", default=str(HERE), help="folder for the tables")
-  return parser.parse_args(argv)
+  args, args.overrides = parse_with_overrides(parser, argv)
+  return args
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
@@ -44,7 +46,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
   out = pathlib.Path(args.out) / f"seeds_{args.preset}"
   scores = {model: {} for model in models}
   for seed in seeds:
-    rows = compare.run_models(models, DATASET, args.preset, [f"seed={seed}"],
+    rows = compare.run_models(models, DATASET, args.preset,
+                              [*args.overrides, f"seed={seed}"],
                               pathlib.Path(args.workdir) / args.preset / f"seed{seed}",
                               table_dir=out / f"seed{seed}")
     for row in rows:

@@ -6,7 +6,7 @@ Exit codes: 2 for bad input (UsageError), 1 when training had to stop
 
 import argparse
 import sys
-from typing import Callable, Optional, Sequence
+from typing import Callable, List, Optional, Sequence, Tuple
 
 from jaxgen import config as config_lib
 from jaxgen.errors import TrainingError, UsageError
@@ -28,6 +28,18 @@ def run_main(main: Callable[[Optional[Sequence[str]]], None],
     print("interrupted", file=sys.stderr)
     return 130
   return 0
+
+
+def parse_with_overrides(parser: argparse.ArgumentParser, argv: Optional[Sequence[str]]
+                         ) -> Tuple[argparse.Namespace, List[str]]:
+  """The parser's arguments, and the FIELD=VALUE of every --config.FIELD=VALUE
+  flag; anything else unrecognised is a UsageError."""
+  args, extra = parser.parse_known_args(argv)
+  for token in extra:
+    if not (token.startswith("--config.") and "=" in token):
+      raise UsageError(f"unrecognised argument {token!r}; see --help (config "
+                       f"fields are set with --config.FIELD=VALUE)")
+  return args, [token[len("--config."):] for token in extra]
 
 
 def study_parser(description: str, default_workdir: str) -> argparse.ArgumentParser:

@@ -15,9 +15,9 @@ import jax
 
 from jaxgen import config as config_lib
 from jaxgen import families
-from jaxgen.errors import UsageError
 from jaxgen.experiments import compare
-from jaxgen.experiments.cli import add_process_flags, run_main, start_processes
+from jaxgen.experiments.cli import (add_process_flags, parse_with_overrides, run_main,
+                                    start_processes)
 from jaxgen.families.diffusion.samplers import SAMPLERS
 from jaxgen.training import distributed
 from jaxgen.training.loop import train_and_evaluate
@@ -52,13 +52,7 @@ def parse_args(argv: Optional[Sequence[str]]) -> Tuple[argparse.Namespace, List[
                       help="with several models or datasets: where the comparison "
                            "tables go (default: the workdir)")
   add_process_flags(parser)
-  args, extra = parser.parse_known_args(argv)
-  for token in extra:
-    if not (token.startswith("--config.") and "=" in token):
-      raise UsageError(f"unrecognised argument {token!r}; see --help (config "
-                       f"fields are set with --config.FIELD=VALUE)")
-  overrides = [token[len("--config."):] for token in extra]
-  return args, overrides
+  return parse_with_overrides(parser, argv)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:

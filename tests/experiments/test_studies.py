@@ -17,9 +17,9 @@ from jaxgen.metrics import fid as fid_lib
 EXPERIMENTS = pathlib.Path(__file__).resolve().parents[2] / "experiments"
 
 
-def load_study(name: str):
+def load_study(name: str, script: str = "study.py"):
   spec = importlib.util.spec_from_file_location(f"study_{name}",
-                                                EXPERIMENTS / name / "study.py")
+                                                EXPERIMENTS / name / script)
   module = importlib.util.module_from_spec(spec)
   spec.loader.exec_module(module)
   return module
@@ -107,3 +107,18 @@ def test_diffusion_recipe_study(tmp_path, shared_data_dir):
 def test_diffusion_recipe_study_names_the_recipes_it_knows():
   with pytest.raises(UsageError, match="unknown recipe 'eps, huber'; choose from: eps"):
     load_study("diffusion_recipe").parse_args(["--recipes", "eps, huber"])
+
+
+def test_families_2d_seeds_study_applies_its_overrides_to_every_seed(tmp_path):
+  load_study("families_2d", "seeds.py").main([
+      "--seeds", "0,1", "--models", "cvae", "--workdir", str(tmp_path / "runs"),
+      "--out", str(tmp_path / "out"), "--config.num_steps=2", "--config.sample_every=2",
+      "--config.checkpoint_every=2"])
+  results = json.loads((tmp_path / "out" / "seeds_cpu.json").read_text())
+  assert results["seeds"] == [0, 1] and set(results["scores"]) == {"cvae"}
+  assert set(results["lowest"]["cvae"]) == {"modes_covered", "high_quality_fraction"}
+  for seed in (0, 1):
+    config = json.loads((tmp_path / "runs" / "cpu" / f"seed{seed}" / "cvae_gmm_ring8" /
+                         "config.json").read_text())
+    assert config["seed"] == seed and config["num_steps"] == 2
+  assert "| cvae | " in (tmp_path / "out" / "seeds_cpu.md").read_text()

@@ -43,16 +43,17 @@ def test_wasserstein_loss_and_estimate():
 
 @pytest.mark.parametrize("shape", [(2,), (2, 2, 1)])
 @pytest.mark.parametrize("norm", [3.0, 0.5])
-def test_gradient_penalty_of_a_linear_critic(shape, norm):
-  """D(x) = <w, x> + b has gradient w everywhere: penalty = (||w|| - 1)^2."""
+@pytest.mark.parametrize("target", [1.0, 0.0])
+def test_gradient_penalty_of_a_linear_critic(shape, norm, target):
+  """D(x) = <w, x> + b has gradient w everywhere: penalty = (||w|| - target)^2."""
   size = int(np.prod(shape))
   w = jax.random.normal(jax.random.PRNGKey(0), (size,))
   w = norm * w / jnp.linalg.norm(w)
   critic = lambda x: x.reshape((x.shape[0], -1)) @ w + 0.7
   real = jax.random.normal(jax.random.PRNGKey(1), (5,) + shape)
   fake = jax.random.normal(jax.random.PRNGKey(2), (5,) + shape)
-  penalty = gradient_penalty(critic, real, fake, jax.random.PRNGKey(3))
-  np.testing.assert_allclose(penalty, (norm - 1.0) ** 2, rtol=1e-5)
+  penalty = gradient_penalty(critic, real, fake, jax.random.PRNGKey(3), target)
+  np.testing.assert_allclose(penalty, (norm - target) ** 2, rtol=1e-5)
 
 
 def test_gradient_penalty_is_zero_for_a_unit_gradient_critic():

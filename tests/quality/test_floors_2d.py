@@ -1,13 +1,14 @@
 """Quality floors on gmm_ring8: every generative model at the `cpu` preset's
 defaults, on three seeds, must cover the ring's modes with sharp samples.
 
-The floors come from measured runs over seeds 0-2
+The floors come from measured runs over seeds 0-4
 (`experiments/families_2d/seeds_cpu.md`, made by `experiments/families_2d/seeds.py`),
-set below the lowest seed with a margin, and above what a broken model scores:
-a generator that ignores z puts every sample on one mode (KL about log 8 = 2.1),
-a flipped loss or a denoiser blind to the time step covers none. The vanilla
-GAN and LSGAN collapse onto a few modes on some seeds, and where they end up
-also moves with float rounding (CPUs differ), so their floors are low.
+set below the lowest seed with a margin (where a GAN ends up moves with float
+rounding, and CPUs differ), and above what a broken model scores: a generator
+that ignores z puts every sample on one mode (KL about log 8 = 2.1), a flipped
+loss or a denoiser blind to the time step covers none, and the vanilla GAN or
+LSGAN without its zero-centred penalty favours some modes on most seeds (KL
+0.14-0.33) and drops others (experiments/families_2d/README.md).
 Only the final samples are drawn (`sample_every = num_steps`), which changes
 nothing that is learned.
 """
@@ -25,10 +26,10 @@ SEEDS = (0, 1, 2)
 # model -> (least modes covered of 8, least high-quality fraction (samples within
 # 3 std of a mode), most KL of the nearest-mode histogram from uniform).
 FLOORS = {
-    "gan": (2, 0.2, 1.2),
-    "lsgan": (1, 0.06, 1.2),
+    "gan": (5, 0.5, 0.1),
+    "lsgan": (5, 0.5, 0.2),
     "wgan_gp": (6, 0.35, 0.05),
-    "cgan": (6, 0.2, 0.05),
+    "cgan": (6, 0.3, 0.05),
     "vae": (0, 0.006, 0.05),
     "cvae": (8, 0.9, 0.05),
     "ddpm": (8, 0.3, 0.05),

@@ -22,11 +22,20 @@ def configure(config: ml_collections.ConfigDict, preset: str, is_image: bool,
               model: str) -> None:
   """Fills config.gan, config.net, config.optim_g/optim_d and the run sizes."""
   loss, n_critic, gp_weight, conditional = MODEL_LOSSES[model]
+  wasserstein = loss == "wasserstein"
+  # On points, a saturating-loss discriminator sharpens around wherever the
+  # generator's samples are, and the generator hops from mode to mode after it,
+  # collapsing onto a few modes on some seeds. A weak zero-centred gradient
+  # penalty keeps the discriminator smooth between samples (Thanh-Tung et al.
+  # 2019), which stops the hopping; EMA then averages the generator's residual
+  # wobble around the modes (experiments/families_2d/README.md).
+  zero_centred = not (is_image or wasserstein)
   config.conditional = conditional
   config.gan = ml_collections.ConfigDict(dict(
       loss=loss,                   # non_saturating | least_squares | wasserstein
       n_critic=n_critic,           # critic updates per generator update
-      gp_weight=gp_weight,         # gradient penalty lambda; 0 = off
+      gp_weight=0.01 if zero_centred else gp_weight,  # gradient penalty lambda; 0 = off
+      gp_target=0.0 if zero_centred else 1.0,  # the norm it pulls to: 1 WGAN-GP, 0 zero-centred
       latent_dim=100 if is_image else 16,
       # The cpu preset trains MLPs (convolutions run at ~1 step/s on 2 cores).
       architecture="dcgan" if is_image and preset == "full" else "mlp",  # | resnet
@@ -42,7 +51,6 @@ def configure(config: ml_collections.ConfigDict, preset: str, is_image: bool,
       channels=32 if preset == "cpu" else 64,  # dcgan, resnet
       d_norm="layer" if gp_weight else "batch",  # dcgan critic: batch | layer | none
   ))
-  wasserstein = loss == "wasserstein"
   # Adam as in the papers: DCGAN lr 2e-4, b1 0.5; WGAN-GP lr 1e-4, b1 0.5,
   # b2 0.9 (its released MNIST/toy code; Algorithm 1 uses b1 = 0). The cpu
   # preset raises the rate to fit its few thousand steps.
@@ -59,12 +67,9 @@ def configure(config: ml_collections.ConfigDict, preset: str, is_image: bool,
   config.optim_d = ml_collections.ConfigDict(optim.to_dict())
   # One loop step draws batch_size examples: n_critic chunks of batch_size / n_critic.
   chunk = 64 if is_image else 256
-  # On points, EMA only for WGAN-GP: a saturating-loss generator hops between
-  # modes and the average of its weights maps between them, while a WGAN-GP
-  # generator drifts around the modes under Adam's noise, and averaging its
-  # weights is what makes its samples sharp on every seed (Yazici et al. 2019).
-  ema_decay = 0.999 if is_image or wasserstein else 0.0
-  config.update(dict(batch_size=chunk * n_critic, ema_decay=ema_decay,
+  # Every generator drifts around the modes under Adam's noise, and averaging
+  # its weights is what makes its samples sharp on every seed (Yazici et al. 2019).
+  config.update(dict(batch_size=chunk * n_critic, ema_decay=0.999,
                      log_every=50 if preset == "cpu" else 200))
   if is_image:
     config.update(dict(num_steps=(3000 if n_critic == 1 else 1500) if preset == "cpu"
@@ -84,3 +89,4 @@ def check(config: ml_collections.ConfigDict) -> None:
   for field in ("gan.latent_dim", "gan.n_critic"):
     checks.require(config, field, checks.at_least(1), "at least 1")
   checks.require(config, "gan.gp_weight", checks.at_least(0), "at least 0 (0 turns it off)")
+  checks.require(config, "gan.gp_target", checks.at_least(0), "at least 0")

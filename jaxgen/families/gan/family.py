@@ -96,7 +96,7 @@ class GANFamily(Family):
     if gp_weight > 0:
       critic = lambda x: apply_model(self.critic, d_params, d_stats, x, labels,
                                      train=False)[0]
-      penalty = gradient_penalty(critic, real, fake, rng)
+      penalty = gradient_penalty(critic, real, fake, rng, self.config.gan.gp_target)
       loss = loss + gp_weight * penalty
       metrics = {**metrics, "gradient_penalty": penalty}
     return loss, {**metrics, "batch_stats": d_stats}

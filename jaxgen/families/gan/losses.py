@@ -62,9 +62,11 @@ def wasserstein_generator_loss(fake_scores):
 
 
 def gradient_penalty(critic: Callable[[jnp.ndarray], jnp.ndarray], real: jnp.ndarray,
-                     fake: jnp.ndarray, rng: jax.Array) -> jnp.ndarray:
-  """E[(||grad_x D(x_hat)||_2 - 1)^2] at x_hat = e x + (1 - e) G(z), e ~ U[0, 1]
-  per example (Gulrajani et al. 2017).
+                     fake: jnp.ndarray, rng: jax.Array, target: float = 1.0) -> jnp.ndarray:
+  """E[(||grad_x D(x_hat)||_2 - target)^2] at x_hat = e x + (1 - e) G(z),
+  e ~ U[0, 1] per example: target 1 is WGAN-GP's (Gulrajani et al. 2017),
+  target 0 the zero-centred penalty that keeps a saturating-loss discriminator
+  from sharpening around the generator's current modes (Thanh-Tung et al. 2019).
 
   critic: x [B, *shape] -> scores [B], with no interaction between examples
   (no batch statistics), so the gradient of sum(scores) holds each example's
@@ -74,7 +76,7 @@ def gradient_penalty(critic: Callable[[jnp.ndarray], jnp.ndarray], real: jnp.nda
   x_hat = e * real + (1.0 - e) * fake
   grads = jax.grad(lambda x: jnp.sum(critic(x)))(x_hat)
   norms = jnp.sqrt(jnp.sum(grads.reshape((grads.shape[0], -1)) ** 2, axis=-1) + 1e-12)
-  return jnp.mean((norms - 1.0) ** 2)
+  return jnp.mean((norms - target) ** 2)
 
 
 LOSSES.register("non_saturating")(
