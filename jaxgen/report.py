@@ -16,24 +16,37 @@ import jax
 _DECIMALS = {"fid": 2, "kid": 5, "kid_std": 5, "precision": 3, "recall": 3,
              "density": 3, "coverage": 3, "steps/s": 2, "images/s": 1,
              "samples/s": 1, "examples/s": 1,
-             "seconds": 1}
+             "seconds": 1, "ms": 1}
 
 
 def format_value(name: str, value: Any) -> str:
   """`format_value("fid", 3.14159) == "3.14"`; ints print as ints.
 
-  A name like "fid/seconds" or "train_seconds" is formatted as its last part
-  (after "/" or "_") when the whole name has no rule of its own.
+  A name with no rule of its own is formatted by the rule its end names, after
+  "/", "_" or a space: "fid/seconds", "train_seconds", "median_ms", "ddim50
+  images/s", "train steps/s (median of log intervals)".
   """
   if isinstance(value, (int, str)) or value is None:
     return str(value)
   value = float(value)
   if not math.isfinite(value):
     return str(value)
-  kind = name if name in _DECIMALS else name.replace("_", "/").rsplit("/", 1)[-1]
-  if kind in _DECIMALS:
+  kind = _kind(name)
+  if kind:
     return f"{value:.{_DECIMALS[kind]}f}"
   return f"{value:.4g}"
+
+
+def _kind(name: str):
+  """The key of _DECIMALS that `name` is, or ends with as a whole word; else None."""
+  if name in _DECIMALS:
+    return name
+  words = name.split(" (")[0].replace("_", " ").replace("/", " ").split()
+  for kind in sorted(_DECIMALS, key=len, reverse=True):
+    size = len(kind.split("/"))
+    if " ".join(words[-size:]) == kind.replace("/", " "):
+      return kind
+  return None
 
 
 def format_metrics(metrics: Mapping[str, Any]) -> str:

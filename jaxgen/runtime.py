@@ -11,7 +11,7 @@ import os
 
 # (flag, reason, jaxlib versions it was measured on). An XLA flag unknown to a
 # jaxlib aborts the process, so each flag is tied to the versions checked, and
-# re-measured on every JAX upgrade (README, "Speed on CPU").
+# re-measured on every JAX upgrade (docs/performance.md).
 _XLA_CPU_FLAGS = (
     ("--xla_cpu_experimental_ynn_fusion_type=-individual_convolution,-reduce",
      "XLA:CPU's YNNPACK path runs each convolution unfused, and GroupNorm's strided "

@@ -12,6 +12,10 @@ def test_each_kind_of_number_has_its_digits():
   assert report.format_value("steps/s", 1.806) == "1.81"
   assert report.format_value("fid/seconds", 61.26) == "61.3"
   assert report.format_value("train_seconds", 61.26) == "61.3"
+  assert report.format_value("median_ms", 31034.2) == "31034.2"
+  assert report.format_value("ddim50 images/s", 6.0) == "6.0"
+  assert report.format_value("train steps/s (median of log intervals)", 1.7995) == "1.80"
+  assert report.format_value("kids", 0.5) == "0.5"  # a whole word, not any ending
   assert report.format_value("parameters", 269059) == "269059"
   assert report.format_value("kl", 0.0012345) == "0.001234"
   assert report.format_value("fid", float("nan")) == "nan"

@@ -146,7 +146,7 @@ class GANFamily(Family):
     carry = (state.params["discriminator"], d_opt_state,
              state.model_state["discriminator"], state.model_state["generator"])
     # Unrolled: inside a loop body XLA:CPU (jaxlib 0.10.2) runs the critic's
-    # weight-gradient convolutions in a generic loop, 20x slower (README, "Speed on CPU").
+    # weight-gradient convolutions in a generic loop, 20x slower (docs/performance.md).
     (d_params, d_opt_state, d_stats, g_stats), d_metrics = jax.lax.scan(
         critic_update, carry, (chunks, jax.random.split(critic_rng, n_critic)),
         unroll=True)

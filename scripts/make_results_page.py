@@ -1,0 +1,462 @@
+"""Writes docs/results.md and the README's headline numbers from experiments/.
+
+  python scripts/make_results_page.py          # rewrite both files
+  python scripts/make_results_page.py --check  # exit 1 if either is out of date
+
+Every number comes from a JSON file an experiment wrote beside its figures;
+the command and hardware come from the same file where it records them, else
+from the experiment folder's README (the FALLBACK_* constants below).
+"""
+
+import argparse
+import json
+import pathlib
+import sys
+from typing import Callable, List, Mapping, Optional, Sequence
+
+from jaxgen import report
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+RESULTS_PAGE = "docs/results.md"
+README = "README.md"
+BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
+MISSING = "—"
+
+FALLBACK_HEADLINE_FID_COMMAND = (
+    "python experiments/diffusion_cpu/headline_fid.py --data-dir ../shared/data "
+    "--inception-weights ../shared/data/fid_inception/default_1.pt --workdir runs/headline")
+FALLBACK_INPUT_PIPELINE_COMMAND = (
+    "python scripts/measure_input_pipeline.py --data-dir ../shared/data "
+    "--out experiments/diffusion_cpu/input_pipeline.json")
+FALLBACK_INPUT_PIPELINE_HARDWARE = "2-core x86_64 CPU, 1 cpu device, beside a test run"
+FALLBACK_FID_FLOOR_COMMAND = (
+    "python -m jaxgen.experiments.fid mnist:test mnist:train --kid --batch-size 64 "
+    "--data-dir ../shared/data --inception-weights ../shared/data/fid_inception/default_1.pt "
+    "--save-stats mnist_test.npz ~/.cache/jaxgen/fid_stats/mnist_train.npz "
+    "--out experiments/fid_floor/mnist_test_vs_train.json")
+FALLBACK_FID_FLOOR_HARDWARE = "2-core CPU, 1 cpu device"
+FALLBACK_AUTOENCODER_COMMAND = (
+    "python experiments/autoencoder_table/study.py --preset cpu --data-dir ../shared/data "
+    "--loss bce")
+
+
+# Metric values (FID, KID, rates, seconds, fractions, losses) print as
+# jaxgen.report prints them everywhere else, keyed by their name in the JSON;
+# only the kinds of number it has no format for have their own here.
+
+def metric(record: Mapping, name: str) -> str:
+  """`record[name]` as `report.format_value(name, ...)` prints it; MISSING if absent."""
+  value = record.get(name)
+  return MISSING if value is None else report.format_value(name, value)
+
+
+def ratio(value: float) -> str:
+  """Speed-ups: 1.0588 -> "1.06×"."""
+  return f"{value:.2f}×"
+
+
+def count(value: int) -> str:
+  """Parameters, images: 686769 -> "686,769"."""
+  return f"{value:,}"
+
+
+def cell(value, fmt: Callable) -> str:
+  return MISSING if value is None else fmt(value)
+
+
+# Markdown pieces.
+
+def load(path: str) -> dict:
+  return json.loads((ROOT / path).read_text())
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> List[str]:
+  lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+  return lines + ["| " + " | ".join(row) + " |" for row in rows]
+
+
+def anchor(title: str) -> str:
+  """The id GitHub gives a heading: lower case, punctuation out, spaces to hyphens."""
+  kept = "".join(c for c in title.lower() if c.isalnum() or c in " -_")
+  return kept.replace(" ", "-")
+
+
+def section(title: str, folder: str, what: str, commands: Sequence[str],
+            hardware: str, body: Sequence[str]) -> List[str]:
+  """One experiment: what it measures, its commands and hardware, its numbers."""
+  return [f"## {title}", "", what, "", "```bash", *commands, "```", "",
+          f"Hardware: {hardware}. Folder: [`{folder}/`](../{folder}/).", "", *body, ""]
+
+
+# Tables written by `python -m jaxgen.experiments.run --model A,B,...`: each
+# column appears when some row has its key.
+COMPARISON_COLUMNS = (
+    ("steps", "steps"),
+    ("parameters", "parameters"),
+    ("train s", "train_seconds"),
+    ("samples/s", "samples/s"),
+    ("FID", "fid"),
+    ("test recon", "test/recon"),
+    ("test ELBO", "test/elbo"),
+    ("modes covered", "modes_covered"),
+    ("high-quality fraction", "high_quality_fraction"),
+    ("KL", "kl"),
+)
+
+
+def comparison_cell(row: dict, key: str) -> str:
+  """Parameter counts with thousands separators, every other column as a metric."""
+  return cell(row.get(key), count) if key == "parameters" else metric(row, key)
+
+
+def comparison_table(record: dict) -> List[str]:
+  rows = list(record["rows"])
+  if "real_test_split" in record:
+    rows.append(dict(record["real_test_split"], model="real test split"))
+  columns = [c for c in COMPARISON_COLUMNS if any(c[1] in row for row in rows)]
+  return table(["model", *(header for header, _ in columns)],
+               [[row["model"], *(comparison_cell(row, key) for _, key in columns)]
+                for row in rows])
+
+
+def comparison_section(title: str, path: str, what: str) -> List[str]:
+  record = load(path)
+  first = record["rows"][0]
+  if "fid" in first:
+    what += (f" FID of {count(first['fid/samples'])} samples against "
+             f"`{first['fid/reference']}`.")
+  return section(title, str(pathlib.Path(path).parent), what, [record["command"]],
+                 record["hardware"], comparison_table(record))
+
+
+# One function per experiment.
+
+TITLE_HEADLINE = "DDIM on MNIST and gmm_ring8: the headline command"
+TITLE_HEADLINE_FID = "FID-1k of the headline command"
+TITLE_FID_FLOOR = "FID floor: MNIST test against train"
+TITLE_SEEDS = "Every model on gmm_ring8 over seeds"
+TITLE_ALL_MNIST = "All models on MNIST"
+TITLE_GAN_LOSSES = "GAN losses on MNIST"
+
+
+def headline_run() -> List[str]:
+  record = load("experiments/diffusion_cpu/results.json")
+  mnist, ring = record["mnist_ddim_cpu"], record["gmm_ring8_ddim_cpu"]
+  body = table(
+      ["dataset", "steps", "batch", "train steps/s", "DDIM-50 images/s", "final loss",
+       "wall s"],
+      [["mnist", str(mnist["steps"]), str(mnist["batch_size"]),
+        metric(mnist, "train steps/s (median of log intervals)"),
+        metric(mnist, "ddim50 images/s"),
+        metric(mnist, "final loss (mean of last interval)"),
+        metric(mnist, "wall_seconds_including_install") + " (install included)"],
+       ["gmm_ring8", str(ring["steps"]), str(ring["batch_size"]), MISSING, MISSING,
+        MISSING, metric(ring, "wall_seconds")]])
+  body += ["", "gmm_ring8 samples (2,000, DDIM-50, EMA params) during training:", ""]
+  body += table(["step", "modes covered", "high-quality fraction", "KL"],
+                [[str(m["step"]), metric(m, "modes_covered"),
+                  metric(m, "high_quality_fraction"), metric(m, "kl")]
+                 for m in ring["sample_metrics_by_step"]])
+  what = ("The README's train command at the `cpu` preset, in a fresh clone, and the same "
+          "model on the 8-mode ring. The MNIST run trained the ε target without loss "
+          "weighting; the `cpu` preset trains the v target with Min-SNR weighting, and the "
+          "next section scores both.")
+  return section(TITLE_HEADLINE, "experiments/diffusion_cpu", what,
+                 [mnist["command"], mnist["ddim50 command"], ring["command"]],
+                 record["machine"], body)
+
+
+def headline_fid() -> List[str]:
+  eps = load("experiments/diffusion_cpu/headline_fid.json")
+  v = load("experiments/diffusion_cpu/headline_fid_v.json")
+  rows = [("ε", eps, "ddim-50 (the run's own FID)"), ("ε", eps, "ddim-50"),
+          ("ε", eps, "dpm_solver++-10"), ("ε", eps, "dpm_solver++-20"),
+          ("v, Min-SNR", v, "ddim-50 (the run's own FID)"),
+          (MISSING, eps, "real data floor (mnist:train[:1000])")]
+  body = table(["samples", "target", "FID-1k", "confident fraction", "classes covered"],
+               [[name, target, metric(record[name], "fid"),
+                 metric(record[name], "confident_fraction"),
+                 metric(record[name], "classes_covered")] for target, record, name in rows])
+  real = eps["real data floor (mnist:train[:1000])"]
+  what = (f"FID of {count(eps['samples'])} samples of the headline command against the "
+          f"MNIST test split's statistics (`{eps['reference']}`), and the digit classifier's "
+          f"scores; the real-data floor scores {count(real['images_a'])} train images the "
+          "same way. "
+          "The run's own FID rows score its 64 final samples with the classifier; the others "
+          "come from the `sample` command, each sampler on the same trained model.")
+  return section(TITLE_HEADLINE_FID, "experiments/diffusion_cpu", what,
+                 [FALLBACK_HEADLINE_FID_COMMAND, v["ddim-50 (the run's own FID)"]["command"]],
+                 eps["hardware"], body)
+
+
+def input_pipeline() -> List[str]:
+  record = load("experiments/diffusion_cpu/input_pipeline.json")
+  rows = [[name, str(r["steps"]), metric(r, "device steps/s"), metric(r, "host steps/s")]
+          for name, r in record.items() if isinstance(r, dict)]
+  what = ("Train steps/s with the dataset on the device (batches gathered inside the "
+          "compiled step, as the loop does) against batches gathered in numpy and copied "
+          f"every step; medians of {record['rounds']} alternating rounds.")
+  return section("Input pipeline", "experiments/diffusion_cpu", what,
+                 [FALLBACK_INPUT_PIPELINE_COMMAND], FALLBACK_INPUT_PIPELINE_HARDWARE,
+                 table(["model/dataset", "timed steps per round", "device-resident steps/s",
+                        "host-fed steps/s"], rows))
+
+
+def fid_floor() -> List[str]:
+  record = load("experiments/fid_floor/mnist_test_vs_train.json")
+  body = table(["inputs", "FID", "KID", "KID std", "feature images/s"],
+               [[f"{record['inputs'][0]} ({count(record['images_a'])}) against "
+                 f"{record['inputs'][1]} ({count(record['images_b'])})",
+                 metric(record, "fid"), metric(record, "kid"), metric(record, "kid_std"),
+                 metric(record, "images/s")]])
+  what = ("Two samples of the same distribution: a model's FID against MNIST train near "
+          "this value is as good as fresh real digits.")
+  return section(TITLE_FID_FLOOR, "experiments/fid_floor", what,
+                 [FALLBACK_FID_FLOOR_COMMAND], FALLBACK_FID_FLOOR_HARDWARE, body)
+
+
+def gan_losses() -> List[str]:
+  return comparison_section(
+      TITLE_GAN_LOSSES, "experiments/gan_losses/cpu/comparison_mnist.json",
+      "Vanilla (non-saturating), least-squares and Wasserstein GAN-GP losses with the same "
+      "MLP generator and steps.")
+
+
+def gan_runs() -> List[str]:
+  record = load("experiments/gan_cpu/results.json")
+  runs = [("cgan", record["mnist"]["cgan"]), ("wgan_gp", record["mnist"]["wgan_gp"]),
+          ("wgan_gp", record["mnist_wgan_gp_4000"])]
+  body = table(["model", "steps", "wall s", "d_loss", "g_loss", "Wasserstein estimate"],
+               [[model, str(run["steps"]),
+                 metric(run, "wall_s" if "wall_s" in run else "wall_seconds"),
+                 metric(run["final"], "d_loss"), metric(run["final"], "g_loss"),
+                 metric(run["final"], "wasserstein")]
+                for model, run in runs])
+  what = ("Single GAN runs on MNIST at the `cpu` preset with their final losses; the folder's "
+          "README describes the sample grids.")
+  return section("GANs on MNIST", "experiments/gan_cpu", what,
+                 [run["command"] for _, run in runs], record["machine"], body)
+
+
+def seed_range(record: dict) -> str:
+  return f"{min(record['seeds'])}–{max(record['seeds'])}"
+
+
+def seeds_table(record: dict) -> List[str]:
+  header = ["model", *(f"seed {s}" for s in record["seeds"]), "lowest"]
+  rows = []
+  for model, scores in record["scores"].items():
+    per_seed = [scores[str(s)] for s in record["seeds"]] + [record["lowest"][model]]
+    rows.append([model, *(f"{metric(s, 'modes_covered')}, "
+                          f"{metric(s, 'high_quality_fraction')}" for s in per_seed)])
+  return table(header, rows)
+
+
+def seeds() -> List[str]:
+  record = load("experiments/families_2d/seeds_cpu.json")
+  body = seeds_table(record)
+  body += ["", "GAN defaults on points switched off one at a time (zero-centred gradient "
+           "penalty, generator EMA):", ""]
+  rows = []
+  for variant in ("before", "ema_only", "penalty_only"):
+    ablation = load(f"experiments/families_2d/gan_penalty/{variant}/seeds_cpu.json")
+    for model, scores in ablation["scores"].items():
+      rows.append([variant, model,
+                   ", ".join(metric(s, "modes_covered") for s in scores.values()),
+                   metric(ablation["lowest"][model], "high_quality_fraction")])
+  body += table(["variant", "model", "modes covered per seed", "lowest high-quality fraction"],
+                rows)
+  commands = [record["command"]] + [
+      load(f"experiments/families_2d/gan_penalty/{v}/seeds_cpu.json")["command"]
+      for v in ("before", "ema_only", "penalty_only")]
+  what = (f"Every generative model on {record['dataset']} at the `{record['preset']}` preset, "
+          f"seeds {seed_range(record)}: modes covered (of 8) and high-quality fraction per "
+          "seed, and the lowest over seeds (the quality floors' measurement).")
+  return section(TITLE_SEEDS, "experiments/families_2d", what, commands,
+                 record["hardware"], body)
+
+
+def families_2d() -> List[str]:
+  lines = []
+  for dataset in ("gmm_ring8", "gmm_grid25"):
+    lines += comparison_section(
+        f"Families on {dataset}, seed 0",
+        f"experiments/families_2d/comparison_{dataset}.json",
+        "Modes covered, high-quality fraction (samples within 3σ of a mode) and KL of the "
+        "nearest-mode histogram; the last row scores real samples. Train times were taken "
+        "beside other work on the same cores: compare them only within the table.")
+  return lines
+
+
+def all_models() -> List[str]:
+  lines = []
+  for title, path in ((TITLE_ALL_MNIST, "experiments/all_mnist/comparison_mnist.json"),
+                      ("All models on Fashion-MNIST",
+                       "experiments/all_fashion_mnist/comparison_fashion_mnist.json")):
+    lines += comparison_section(
+        title, path, "The nine models one after another, each at its own `cpu` budget.")
+  return lines
+
+
+def autoencoders() -> List[str]:
+  record = load("experiments/autoencoder_table/results_cpu.json")
+  body = table(["run", "latent", "β", "β schedule", "test recon", "test KL", "test ELBO",
+                "seconds"],
+               [[r["run"], str(r["latent"]), cell(r["beta"], str),
+                 r["beta_schedule"] if r["model"] == "vae" else MISSING,
+                 metric(r, "recon"), metric(r, "kl"), metric(r, "elbo"),
+                 metric(r, "seconds")]
+                for r in record["runs"]])
+  what = (f"{record['steps']} steps of batch {record['batch_size']} per run, "
+          f"`{record['reconstruction_loss']}` reconstruction loss summed per image, on the "
+          f"test split; whole study {metric(record, 'total_seconds')} s.")
+  return section("Autoencoders on MNIST", "experiments/autoencoder_table", what,
+                 [FALLBACK_AUTOENCODER_COMMAND], record["hardware"], body)
+
+
+def recipes() -> List[str]:
+  record = load("experiments/diffusion_recipe/tiny_unet/results.json")
+  by_recipe = {}
+  for row in record["rows"]:
+    by_recipe.setdefault(row["recipe"], []).append(row)
+  body = table(["recipe", "confident fraction per seed", "classes covered per seed",
+                "class KL per seed"],
+               [[recipe, *(", ".join(metric(r, key) for r in rows)
+                           for key in ("confident_fraction", "classes_covered", "class_kl"))]
+                for recipe, rows in by_recipe.items()])
+  steps = record["rows"][0]["steps"]
+  what = (f"`ddim` trained {steps} steps per recipe and seed on a small UNet "
+          f"(`{', '.join(record['overrides'])}`); the digit classifier scores "
+          f"{record['samples']} final DDIM samples of each run.")
+  return section("Diffusion training recipes", "experiments/diffusion_recipe", what,
+                 [record["command"]], record["hardware"], body)
+
+
+def samplers() -> List[str]:
+  record = load("experiments/diffusion_samplers/cpu/results.json")
+  body = table(["table", "setting", "FID", "images/s"],
+               [[r["table"], r["setting"], metric(r, "fid"), metric(r, "images/s")]
+                for r in record["rows"]])
+  what = (f"Samplers, schedules and guidance scales on `cpu`-preset UNets; FID of "
+          f"{count(record['fid_samples'])} samples against `{record['reference']}`, images/s "
+          "of the sampler alone.")
+  return section("Diffusion samplers", "experiments/diffusion_samplers", what,
+                 [record["command"]], record["hardware"], body)
+
+
+def bench() -> List[str]:
+  record = load("experiments/bench/cpu/bench.json")
+  body = table(["case", "framework", "variant", "batch", "median ms", "GFLOP", "GFLOP/s",
+                "JAX speed-up"],
+               [[r["case"], r["framework"], r["variant"], cell(r.get("batch"), str),
+                 metric(r, "median_ms"), metric(r, "gflop"), metric(r, "GFLOP/s"),
+                 cell(r.get("jax_speedup"), ratio)]
+                for r in record["rows"]])
+  what = (f"Fixed reference configurations, medians of the repeats (JAX {record['jax']}, "
+          f"torch {record['torch']}); speed-up is the torch time over the JAX time in the "
+          "same run. See [performance](performance.md).")
+  return section("Benchmark", "experiments/bench/cpu", what, [record["command"]],
+                 record["hardware"], body)
+
+
+SECTIONS = (headline_run, headline_fid, fid_floor, all_models, gan_losses, gan_runs,
+            autoencoders, samplers, recipes, families_2d, seeds, input_pipeline, bench)
+
+
+def results_page() -> str:
+  body = [line for write_section in SECTIONS for line in write_section()]
+  titles = [line[3:] for line in body if line.startswith("## ")]
+  lines = ["# Measured results", "",
+           "Written by `python scripts/make_results_page.py` from the JSON files under "
+           "`experiments/`; do not edit by hand. What the studies show: "
+           "[studies](studies.md).", "",
+           *(f"- [{title}](#{anchor(title)})" for title in titles), "", *body]
+  return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def ranked(rows: Sequence[dict], key: str) -> str:
+  """"ddpm 71.49, vae 87.02, ...": models from the lowest value of `key` up."""
+  return ", ".join(f"{row['model']} {metric(row, key)}"
+                   for row in sorted(rows, key=lambda row: row[key]))
+
+
+def readme_block() -> str:
+  """The README's headline numbers, each linking to its section of the results page."""
+  run = load("experiments/diffusion_cpu/results.json")["mnist_ddim_cpu"]
+  v_target = load("experiments/diffusion_cpu/headline_fid_v.json")
+  own_fid = v_target["ddim-50 (the run's own FID)"]
+  real_fid = v_target["real data floor (mnist:train[:1000])"]
+  floor = load("experiments/fid_floor/mnist_test_vs_train.json")
+  seeds_record = load("experiments/families_2d/seeds_cpu.json")
+  lowest = [dict(model=model, **scores) for model, scores in seeds_record["lowest"].items()]
+  lowest.sort(key=lambda row: -row["modes_covered"])
+  all_mnist = load("experiments/all_mnist/comparison_mnist.json")["rows"]
+  gan_losses = load("experiments/gan_losses/cpu/comparison_mnist.json")["rows"]
+  rows = [
+      ("The train command above, `cpu` preset, 2-core CPU",
+       f"{metric(run, 'wall_seconds_including_install')} s with the install; "
+       f"{metric(run, 'train steps/s (median of log intervals)')} train steps/s; "
+       f"DDIM-50 {metric(run, 'ddim50 images/s')} images/s",
+       TITLE_HEADLINE),
+      (f"DDIM-50 FID of {count(v_target['samples'])} samples against MNIST test, "
+       f"`cpu` preset ({count(own_fid['steps'])} steps)",
+       f"{metric(own_fid, 'fid')}; {count(real_fid['images_a'])} real train images: "
+       f"{metric(real_fid, 'fid')}",
+       TITLE_HEADLINE_FID),
+      (f"FID floor: MNIST test ({count(floor['images_a'])}) against train "
+       f"({count(floor['images_b'])})",
+       f"{metric(floor, 'fid')} (KID {metric(floor, 'kid')})",
+       TITLE_FID_FLOOR),
+      (f"Lowest modes covered of 8 on gmm_ring8, seeds {seed_range(seeds_record)}",
+       ", ".join(f"{row['model']} {metric(row, 'modes_covered')}" for row in lowest),
+       TITLE_SEEDS),
+      (f"FID of {count(all_mnist[0]['fid/samples'])} samples on MNIST, every model at its "
+       "`cpu` budget", ranked(all_mnist, "fid"), TITLE_ALL_MNIST),
+      (f"GAN losses, FID of {count(gan_losses[0]['fid/samples'])} samples on MNIST",
+       ranked(gan_losses, "fid"), TITLE_GAN_LOSSES),
+  ]
+  lines = table(["measurement", "result", "details"],
+                [[what, result, f"[results]({RESULTS_PAGE}#{anchor(title)})"]
+                 for what, result, title in rows])
+  return "\n".join([BEGIN, *lines, END])
+
+
+def with_block(readme: str, block: str) -> str:
+  """`readme` with the text from BEGIN to END replaced by `block`."""
+  start, end = readme.find(BEGIN), readme.find(END)
+  if start < 0 or end < start:
+    raise SystemExit(f"{README} has no {BEGIN} ... {END} block")
+  return readme[:start] + block + readme[end + len(END):]
+
+
+def rendered() -> dict:
+  """What each generated file should hold: {path relative to ROOT: text}."""
+  readme = (ROOT / README).read_text()
+  return {RESULTS_PAGE: results_page(), README: with_block(readme, readme_block())}
+
+
+def stale_files() -> List[str]:
+  """The generated files whose text differs from what this script would write."""
+  return [path for path, text in rendered().items()
+          if not (ROOT / path).is_file() or (ROOT / path).read_text() != text]
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+  parser.add_argument("--check", action="store_true",
+                      help="write nothing; exit 1 if a generated file is out of date")
+  args = parser.parse_args(argv)
+  if args.check:
+    stale = stale_files()
+    if stale:
+      print(f"out of date: {', '.join(stale)} (run python scripts/make_results_page.py)")
+      return 1
+    return 0
+  for path, text in rendered().items():
+    (ROOT / path).parent.mkdir(parents=True, exist_ok=True)
+    (ROOT / path).write_text(text)
+  return 0
+
+
+if __name__ == "__main__":
+  sys.exit(main())
