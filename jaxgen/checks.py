@@ -1,7 +1,7 @@
 """Range checks of config fields: a value no run can use is one UsageError line
 that names the field, the rule and the flag that fixes it."""
 
-from typing import Any, Callable, NoReturn
+from typing import Any, Callable, Iterable, NoReturn
 
 import ml_collections
 
@@ -33,3 +33,10 @@ def at_least(low: float) -> Callable[[Any], bool]:
 def in_unit_interval(value: float) -> bool:
   """0 <= value < 1: a decay, a momentum or a dropout rate."""
   return 0 <= value < 1
+
+
+def choice(config: ml_collections.ConfigDict, field: str, names: Iterable[str]) -> None:
+  """fail() unless config.<field> is one of `names` (a Registry or a tuple), so a
+  misspelt name is refused before a run writes anything."""
+  names = sorted(names)
+  require(config, field, lambda value: value in names, "one of: " + ", ".join(names))

@@ -16,6 +16,7 @@ from jaxgen import checks
 from jaxgen import data
 from jaxgen.errors import UsageError
 from jaxgen.families import MODELS
+from jaxgen.training import optim
 
 PRESETS = ("cpu", "full")
 # Fields that may change when a run resumes (they do not change the model).
@@ -122,6 +123,7 @@ def check(config: ml_collections.ConfigDict) -> None:
       checks.require(config, f"{section}.{name}", checks.at_least(0), "at least 0")
     for name in ("b1", "b2"):
       checks.require(config, f"{section}.{name}", checks.in_unit_interval, "in [0, 1)")
+    checks.choice(config, f"{section}.decay", optim.DECAYS)
   for name, value in config.net.items():
     sizes = value if isinstance(value, tuple) else (value,)
     if any(isinstance(v, int) and not isinstance(v, bool) and v < 1 for v in sizes):

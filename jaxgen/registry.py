@@ -1,6 +1,6 @@
 """Name -> function registries, so configs can name variants by string."""
 
-from typing import Callable, Dict, Generic, List, TypeVar
+from typing import Callable, Dict, Generic, Iterator, List, TypeVar
 
 from jaxgen.errors import UsageError
 
@@ -39,3 +39,6 @@ class Registry(Generic[T]):
 
   def __contains__(self, name: str) -> bool:
     return name in self._entries
+
+  def __iter__(self) -> Iterator[str]:
+    return iter(self.names())

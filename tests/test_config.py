@@ -31,6 +31,10 @@ def test_every_default_config_passes_the_check(model, preset):
     ("wgan_gp", "gan.gp_weight=-10.0", "'gan.gp_weight' must be at least 0"),
     ("vae", "autoencoder.beta=-1.0", "'autoencoder.beta' must be at least 0, got -1.0"),
     ("vae", "autoencoder.cycle_ramp=0.0", "'autoencoder.cycle_ramp' must be in (0, 1]"),
+    ("vae", "autoencoder.kind=gan", "'autoencoder.kind' must be one of: ae, vae, got 'gan'"),
+    ("ddim", "diffusion.target=vv", "'diffusion.target' must be one of: eps, v, x0, got 'vv'"),
+    ("gan", "net.d_norm=group", "'net.d_norm' must be one of: batch, layer, none"),
+    ("gan", "optim_g.decay=exp", "'optim_g.decay' must be one of: constant, cosine, linear"),
 ])
 def test_unusable_values_name_the_field_and_the_fix(model, override, message):
   config = config_lib.apply_overrides(config_lib.get_config(model, "mnist", "cpu"),

@@ -52,8 +52,8 @@ def main():
   args = parser.parse_args()
   args.reference_stats = str(pathlib.Path(args.data_dir) / "fid_stats" / "mnist_test.npz")
   workdir = pathlib.Path(args.workdir)
-  results = {"hardware": report.hardware(), "reference": args.reference_stats,
-             "samples": NUM}
+  results = {"command": report.command_line(), "hardware": report.hardware(),
+             "reference": args.reference_stats, "samples": NUM}
 
   train = run([sys.executable, "-m", "jaxgen.experiments.run", "--model", "ddim",
                "--workdir", str(workdir), "--data-dir", args.data_dir,

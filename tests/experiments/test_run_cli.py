@@ -11,7 +11,7 @@ from jaxgen.experiments.cli import run_main
     (["--dataset", "cifar"], "unknown dataset 'cifar'; choose one of:"),
     (["--config.optim.lr=1"], "unknown config field 'optim.lr'; fields of optim:"),
     (["--config.batch_size=big"], "bad value for config field 'batch_size'"),
-    (["--config.diffusion.sampler=euler"], "unknown sampler 'euler'"),
+    (["--config.diffusion.sampler=euler"], "'diffusion.sampler' must be one of: ddim, ddpm,"),
     (["--config.diffusion.sampler=dpm_solver++", "--config.diffusion.eta=0.5"],
      "'diffusion.eta' must be 0 for dpm_solver++"),
     (["--epochs", "3"], "unrecognised argument '--epochs'"),
@@ -27,6 +27,23 @@ def test_bad_input_is_one_line_and_exit_code_2(argv, message, tmp_path, capsys):
   assert code == 2
   assert err[-1].startswith("error: ") and message in err[-1], err
   assert "Traceback" not in "\n".join(err)
+
+
+@pytest.mark.parametrize("model,override", [
+    ("ddim", "diffusion.schedule=cosin"), ("ddim", "diffusion.target=vv"),
+    ("ddim", "diffusion.loss_weighting=snr"), ("gan", "gan.loss=hinge"),
+    ("gan", "gan.architecture=cnn"), ("gan", "gan.d_activation=tanh"),
+    ("vae", "autoencoder.beta_schedule=warm"), ("vae", "autoencoder.reconstruction_loss=mse"),
+    ("vae", "net.architecture=resnet"), ("vae", "optim.decay=exp")])
+def test_a_misspelt_name_writes_nothing(model, override, tmp_path, capsys):
+  """Refused before the run records its config, so the corrected command can
+  use the same workdir."""
+  code = run_main(run.main, ["--model", model, "--dataset", "gmm_ring8", "--workdir",
+                             str(tmp_path / "run"), f"--config.{override}"])
+  err = capsys.readouterr().err.strip().splitlines()
+  field = override.split("=")[0]
+  assert code == 2 and err[-1].startswith(f"error: config field {field!r} must be one of: ")
+  assert not (tmp_path / "run" / "config.json").exists()
 
 
 def test_missing_image_data_is_one_line(tmp_path, capsys):

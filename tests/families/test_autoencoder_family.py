@@ -93,7 +93,6 @@ def test_cvae_figures(tmp_path):
 @pytest.mark.parametrize("override, message", [
     (dict(reconstruction_loss="mse"), "bce, l1, l2"),
     (dict(beta_schedule="sigmoid"), "constant, cyclical, linear_warmup"),
-    (dict(kind="gan"), "ae, vae"),
 ])
 def test_bad_settings_are_usage_errors(override, message):
   with pytest.raises(UsageError, match=message):

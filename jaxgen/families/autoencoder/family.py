@@ -28,7 +28,6 @@ from jaxgen.nn.autoencoder_mlp import MLPDecoder, MLPEncoder
 from jaxgen.training.optim import make_optimizer
 from jaxgen.training.state import TrainState, gradient_step
 
-KINDS = ("ae", "vae")
 ARCHITECTURES = ("mlp", "conv")
 EVAL_BATCH_SIZE = 500      # test examples per compiled evaluation chunk
 INTERPOLATION_STEPS = 10   # images per interpolation row, endpoints included
@@ -42,9 +41,6 @@ class AutoencoderFamily(Family):
   def __init__(self, config: ml_collections.ConfigDict, spec: DataSpec):
     super().__init__(config, spec)
     options = config.autoencoder
-    if options.kind not in KINDS:
-      raise UsageError(f"unknown autoencoder kind {options.kind!r}; choose one of: "
-                       f"{', '.join(KINDS)} (or --model ae|vae|cvae)")
     self.variational = options.kind == "vae"
     self.latent_dim = options.latent_dim
     if self.latent_dim == 2:

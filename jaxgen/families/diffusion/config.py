@@ -3,7 +3,7 @@
 import ml_collections
 
 from jaxgen import checks
-from jaxgen.families.diffusion import samplers
+from jaxgen.families.diffusion import objectives, samplers, schedules
 
 
 def configure(config: ml_collections.ConfigDict, preset: str, is_image: bool,
@@ -66,7 +66,10 @@ def check(config: ml_collections.ConfigDict) -> None:
   checks.require(config, "diffusion.timesteps", checks.at_least(1), "at least 1")
   checks.require(config, "diffusion.label_dropout", lambda v: 0 <= v <= 1, "in [0, 1]")
   checks.require(config, "diffusion.min_snr_gamma", lambda v: v > 0, "positive")
-  samplers.SAMPLERS.get(options.sampler)  # an unknown name lists the known ones
+  for field, names in (("schedule", schedules.SCHEDULES), ("target", objectives.OBJECTIVES),
+                       ("loss_weighting", objectives.LOSS_WEIGHTINGS),
+                       ("sampler", samplers.SAMPLERS)):
+    checks.choice(config, f"diffusion.{field}", names)
   tunable = samplers.TUNABLE[options.sampler]
   if "steps" in tunable:
     checks.require(config, "diffusion.sample_steps", lambda v: 1 <= v <= options.timesteps,

@@ -8,6 +8,8 @@ e.g. `--config.optim_d.learning_rate=4e-4`.
 import ml_collections
 
 from jaxgen import checks
+from jaxgen.families.gan import losses, networks
+from jaxgen.nn.dcgan import NORMS
 
 # model name -> (loss, n_critic, gp_weight, conditional)
 MODEL_LOSSES = {
@@ -90,3 +92,8 @@ def check(config: ml_collections.ConfigDict) -> None:
     checks.require(config, field, checks.at_least(1), "at least 1")
   checks.require(config, "gan.gp_weight", checks.at_least(0), "at least 0 (0 turns it off)")
   checks.require(config, "gan.gp_target", checks.at_least(0), "at least 0")
+  checks.choice(config, "gan.loss", losses.LOSSES)
+  checks.choice(config, "gan.architecture", networks.ARCHITECTURES)
+  for field in ("gan.g_activation", "gan.d_activation"):
+    checks.choice(config, field, networks.ACTIVATIONS)
+  checks.choice(config, "net.d_norm", NORMS)
