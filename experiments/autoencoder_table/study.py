@@ -24,7 +24,7 @@ from typing import List, Optional, Sequence
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2]))
 from jaxgen import config as config_lib  # noqa: E402  (sets XLA flags before JAX starts)
 from jaxgen import report  # noqa: E402
-from jaxgen.experiments.cli import run_main  # noqa: E402
+from jaxgen.experiments.cli import ArgumentParser, run_main  # noqa: E402
 from jaxgen.training.loop import train_and_evaluate  # noqa: E402
 import jax  # noqa: E402
 
@@ -44,7 +44,7 @@ COLUMNS = ("run", "latent", "beta", "recon", "kl", "elbo", "fid", "seconds")
 
 
 def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
-  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+  parser = ArgumentParser(description=__doc__.splitlines()[0])
   parser.add_argument("--preset", default="cpu", choices=config_lib.PRESETS)
   parser.add_argument("--data-dir", default=None, help="folder with the MNIST IDX files")
   parser.add_argument("--workdir", default="/tmp/jaxgen_autoencoder_table",

@@ -20,7 +20,8 @@ from typing import Optional, Sequence
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2]))
 from jaxgen import report  # noqa: E402  (sets XLA flags before JAX starts)
 from jaxgen.experiments import compare  # noqa: E402
-from jaxgen.experiments.cli import parse_with_overrides, run_main  # noqa: E402
+from jaxgen.experiments.cli import (ArgumentParser, parse_with_overrides,  # noqa: E402
+                                    run_main)
 
 HERE = pathlib.Path(__file__).resolve().parent
 DATASET = "gmm_ring8"
@@ -29,7 +30,7 @@ METRICS = ("modes_covered", "high_quality_fraction")
 
 
 def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
-  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+  parser = ArgumentParser(description=__doc__.splitlines()[0])
   parser.add_argument("--preset", default="cpu", choices=("cpu", "full"))
   parser.add_argument("--seeds", default="0,1,2,3,4", help="comma list of seeds")
   parser.add_argument("--models", default=",".join(MODELS), help="comma list of models")

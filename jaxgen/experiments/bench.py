@@ -31,7 +31,7 @@ import numpy as np
 from jaxgen import config as config_lib
 from jaxgen import report
 from jaxgen.errors import UsageError
-from jaxgen.experiments.cli import run_main
+from jaxgen.experiments.cli import ArgumentParser, run_main
 from jaxgen.families import MODELS, DataSpec
 from jaxgen.metrics import inception, inception_weights
 from jaxgen.metrics.features import FeatureExtractor
@@ -283,7 +283,7 @@ def write_tables(rows: List[Dict[str, Any]], header: Dict[str, Any],
 
 
 def _parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
-  parser = argparse.ArgumentParser(prog="python -m jaxgen.experiments.bench",
+  parser = ArgumentParser(prog="python -m jaxgen.experiments.bench",
                                    description=__doc__.splitlines()[0])
   parser.add_argument("--cases", default=None,
                       help=f"comma list of: {', '.join(CASES.names())} (default: "

@@ -6,11 +6,19 @@ Exit codes: 2 for bad input (UsageError), 1 when training had to stop
 
 import argparse
 import sys
-from typing import Callable, List, Optional, Sequence, Tuple
+from typing import Callable, List, NoReturn, Optional, Sequence, Tuple
 
 from jaxgen import config as config_lib
 from jaxgen.errors import TrainingError, UsageError
 from jaxgen.training import distributed
+
+
+class ArgumentParser(argparse.ArgumentParser):
+  """argparse whose errors are one UsageError line (exit code 2 through
+  run_main), not a usage block."""
+
+  def error(self, message: str) -> NoReturn:
+    raise UsageError(f"{message}; see --help")
 
 
 def run_main(main: Callable[[Optional[Sequence[str]]], None],
@@ -44,7 +52,7 @@ def parse_with_overrides(parser: argparse.ArgumentParser, argv: Optional[Sequenc
 
 def study_parser(description: str, default_workdir: str) -> argparse.ArgumentParser:
   """The arguments every study script under experiments/ takes; a study adds its own."""
-  parser = argparse.ArgumentParser(description=description)
+  parser = ArgumentParser(description=description)
   parser.add_argument("--preset", default="cpu", choices=config_lib.PRESETS)
   parser.add_argument("--data-dir", default=None, help="folder with the MNIST IDX files")
   parser.add_argument("--inception-weights", default=None,

@@ -34,7 +34,8 @@ from PIL import Image
 from jaxgen import data
 from jaxgen import report
 from jaxgen.errors import UsageError
-from jaxgen.experiments.cli import add_process_flags, run_main, start_processes
+from jaxgen.experiments.cli import (ArgumentParser, add_process_flags, run_main,
+                                    start_processes)
 from jaxgen.metrics import fid as fid_lib
 from jaxgen.metrics import inception_weights
 from jaxgen.metrics import kid as kid_lib
@@ -175,7 +176,7 @@ def class_metrics(source: Input, dataset: str) -> Dict[str, Any]:
 
 
 def _parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
-  parser = argparse.ArgumentParser(
+  parser = ArgumentParser(
       prog="python -m jaxgen.experiments.fid",
       description=__doc__.splitlines()[0])
   parser.add_argument("inputs", nargs="+", metavar="INPUT",

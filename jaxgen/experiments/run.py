@@ -16,15 +16,15 @@ import jax
 from jaxgen import config as config_lib
 from jaxgen import families
 from jaxgen.experiments import compare
-from jaxgen.experiments.cli import (add_process_flags, parse_with_overrides, run_main,
-                                    start_processes)
+from jaxgen.experiments.cli import (ArgumentParser, add_process_flags, parse_with_overrides,
+                                    run_main, start_processes)
 from jaxgen.families.diffusion.samplers import SAMPLERS
 from jaxgen.training import distributed
 from jaxgen.training.loop import train_and_evaluate
 
 
 def parse_args(argv: Optional[Sequence[str]]) -> Tuple[argparse.Namespace, List[str]]:
-  parser = argparse.ArgumentParser(
+  parser = ArgumentParser(
       prog="python -m jaxgen.experiments.run", description=__doc__.splitlines()[0],
       epilog="Extra flags --config.FIELD=VALUE override any config field, e.g. "
              "--config.diffusion.sampler=dpm_solver++ (diffusion samplers: "

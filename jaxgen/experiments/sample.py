@@ -20,7 +20,7 @@ import numpy as np
 from jaxgen import plotting
 from jaxgen import report
 from jaxgen.errors import UsageError
-from jaxgen.experiments.cli import run_main
+from jaxgen.experiments.cli import ArgumentParser, run_main
 from jaxgen.families import cycling_labels
 from jaxgen.families.diffusion.samplers import SAMPLERS, TUNABLE
 from jaxgen.training import sharding
@@ -28,7 +28,7 @@ from jaxgen.training.runs import load_run
 
 
 def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
-  parser = argparse.ArgumentParser(prog="python -m jaxgen.experiments.sample",
+  parser = ArgumentParser(prog="python -m jaxgen.experiments.sample",
                                    description=__doc__.splitlines()[0])
   parser.add_argument("--workdir", required=True, help="a training run's workdir")
   parser.add_argument("--num", type=int, default=64, help="number of samples")

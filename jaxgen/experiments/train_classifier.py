@@ -23,7 +23,7 @@ import optax
 
 from jaxgen import data
 from jaxgen import report
-from jaxgen.experiments.cli import run_main
+from jaxgen.experiments.cli import ArgumentParser, run_main
 from jaxgen.metrics import classifier as classifier_lib
 
 SEED = 0
@@ -38,7 +38,7 @@ NOISE_WEIGHT = 0.5
 
 
 def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
-  parser = argparse.ArgumentParser(prog="python -m jaxgen.experiments.train_classifier",
+  parser = ArgumentParser(prog="python -m jaxgen.experiments.train_classifier",
                                    description=__doc__.splitlines()[0])
   parser.add_argument("--dataset", required=True, choices=classifier_lib.DATASETS)
   parser.add_argument("--data-dir", default=None, help="folder with the IDX files")

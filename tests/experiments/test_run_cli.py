@@ -15,6 +15,7 @@ from jaxgen.experiments.cli import run_main
     (["--config.diffusion.sampler=dpm_solver++", "--config.diffusion.eta=0.5"],
      "'diffusion.eta' must be 0 for dpm_solver++"),
     (["--epochs", "3"], "unrecognised argument '--epochs'"),
+    (["--preset", "tiny"], "argument --preset: invalid choice: 'tiny'"),
     (["--config.batch_size=0"], "config field 'batch_size' must be at least 1, got 0"),
     (["--config.optim.learning_rate=-1.0"], "'optim.learning_rate' must be positive"),
     (["--config.ema_decay=1.0"], "'ema_decay' must be in [0, 1)"),
@@ -26,7 +27,7 @@ def test_bad_input_is_one_line_and_exit_code_2(argv, message, tmp_path, capsys):
   err = capsys.readouterr().err.strip().splitlines()
   assert code == 2
   assert err[-1].startswith("error: ") and message in err[-1], err
-  assert "Traceback" not in "\n".join(err)
+  assert "Traceback" not in "\n".join(err) and not any("usage:" in line for line in err)
 
 
 @pytest.mark.parametrize("model,override", [

@@ -62,10 +62,12 @@ def test_dpm_solver_samples_are_written(workdir, capsys):
     (["--label", "3"], "unconditional model"),
     (["--eta", "2"], "eta must be in [0, 1]"),
     (["--num", "0"], "--num must be at least 1"),
+    (["--num", "abc"], "argument --num: invalid int value: 'abc'; see --help"),
 ])
 def test_bad_options_exit_2(workdir, argv, message, capsys):
   assert run_main(sample.main, ["--workdir", str(workdir)] + argv) == 2
-  assert message in capsys.readouterr().err
+  err = capsys.readouterr().err.strip().splitlines()
+  assert len(err) == 1 and message in err[0], err
 
 
 def test_not_a_run_exit_2(tmp_path, capsys):
