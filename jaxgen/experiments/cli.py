@@ -1,7 +1,7 @@
 """What every command-line entry point shares: errors are one line, never a traceback.
 
-Exit codes: 2 for bad input (UsageError), 1 when training had to stop
-(TrainingError), 130 after Ctrl-C.
+Exit codes: 2 for bad input (UsageError, or a path that cannot be read or
+written), 1 when training had to stop (TrainingError), 130 after Ctrl-C.
 """
 
 import argparse
@@ -32,6 +32,12 @@ def run_main(main: Callable[[Optional[Sequence[str]]], None],
   except TrainingError as error:
     print(f"error: {error}", file=sys.stderr)
     return 1
+  except OSError as error:  # a path the command cannot read or write
+    if error.filename is None:
+      raise
+    print(f"error: cannot use {error.filename}: {error.strerror}; check the path and its "
+          f"permissions", file=sys.stderr)
+    return 2
   except KeyboardInterrupt:
     print("interrupted", file=sys.stderr)
     return 130

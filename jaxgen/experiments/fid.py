@@ -26,6 +26,7 @@ import logging
 import pathlib
 import re
 import sys
+import zipfile
 from typing import Any, Callable, Dict, Iterator, Optional, Sequence, Tuple
 
 import numpy as np
@@ -83,8 +84,12 @@ def _folder_input(spec: str, folder: pathlib.Path) -> Input:
     for i in range(0, len(files), size):
       images = []
       for file in files[i:i + size]:
-        with Image.open(file) as image:
-          images.append(np.asarray(image.convert("RGB")))
+        try:
+          with Image.open(file) as image:
+            images.append(np.asarray(image.convert("RGB")))
+        except (OSError, ValueError) as error:  # PIL's UnidentifiedImageError is an OSError
+          raise UsageError(f"cannot read the image {file} ({error}); remove or "
+                           "replace it") from None
       if len({x.shape for x in images}) > 1:
         raise UsageError(f"images in {folder} differ in size; resize them to "
                          "one size first")
@@ -93,14 +98,18 @@ def _folder_input(spec: str, folder: pathlib.Path) -> Input:
 
 
 def _npz_input(spec: str, path: pathlib.Path) -> Input:
-  with np.load(path) as arrays:
-    keys = list(arrays.keys())
-    if "mu" in keys and "sigma" in keys:
-      stats = fid_lib.load_stats(path)
-      return Input(spec, None, stats=(stats.mu, stats.sigma))
-    if "images" in keys or len(keys) == 1:
-      return _image_array_input(
-          spec, arrays["images" if "images" in keys else keys[0]])
+  try:
+    with np.load(path) as arrays:
+      keys = list(arrays.keys())
+      if "mu" in keys and "sigma" in keys:
+        stats = fid_lib.load_stats(path)
+        return Input(spec, None, stats=(stats.mu, stats.sigma))
+      if "images" in keys or len(keys) == 1:
+        return _image_array_input(
+            spec, arrays["images" if "images" in keys else keys[0]])
+  except (OSError, ValueError, zipfile.BadZipFile) as error:  # not an npz; pickled objects
+    raise UsageError(f"cannot read {path} as an .npz of numeric arrays ({error}); pass "
+                     f"{_INPUT_HELP}") from None
   raise UsageError(f"{path} has arrays {keys}; expected 'mu' and 'sigma', "
                    "'images', or a single uint8 image array")
 

@@ -118,8 +118,27 @@ def load_stats(path: pathlib.Path,
     raise UsageError(f"cannot read FID statistics file {path} ({error}); {fix}") from None
   if "mu" not in stored or "sigma" not in stored:
     raise UsageError(f"{path} has no 'mu' and 'sigma'; {fix}")
-  return Statistics(stored["mu"].astype(np.float64), stored["sigma"].astype(np.float64),
-                    stored.get("features"))
+  mu, sigma = stored["mu"].astype(np.float64), stored["sigma"].astype(np.float64)
+  problem = _covariance_problem(mu, sigma)
+  if problem:
+    raise UsageError(f"{path} {problem}; {fix}")
+  return Statistics(mu, sigma, stored.get("features"))
+
+
+def _covariance_problem(mu: np.ndarray, sigma: np.ndarray) -> Optional[str]:
+  """What makes (mu, sigma) unusable as Gaussian statistics, or None."""
+  if mu.ndim != 1 or sigma.shape != (mu.size, mu.size):
+    return f"holds mu {mu.shape} and sigma {sigma.shape}; expected [D] and [D, D]"
+  if not (np.isfinite(mu).all() and np.isfinite(sigma).all()):
+    return "holds non-finite values in mu or sigma"
+  scale = max(np.abs(np.diag(sigma)).max(initial=0.0), np.finfo(float).tiny)
+  try:  # a covariance is symmetric PSD: with a jitter far above rounding, Cholesky succeeds
+    if not np.allclose(sigma, sigma.T, atol=1e-6 * scale):
+      raise np.linalg.LinAlgError
+    np.linalg.cholesky(sigma + 1e-6 * scale * np.eye(mu.size))
+  except np.linalg.LinAlgError:
+    return "holds a sigma that is not a covariance (symmetric positive semi-definite)"
+  return None
 
 
 def _psd_factor(matrix: np.ndarray) -> np.ndarray:

@@ -1,6 +1,7 @@
 """The one place training output goes: metrics.jsonl and the progress line."""
 
 import json
+import math
 import pathlib
 import sys
 from typing import Any, Dict, Mapping, Optional
@@ -24,11 +25,12 @@ class Logbook:
     self._mid_line = False  # a redrawn progress line is on screen
 
   def write(self, record: Mapping[str, Any]) -> None:
-    """One JSON object per line; numbers as plain floats/ints."""
+    """One JSON object per line; numbers as plain floats/ints, a non-finite
+    one as null (strict JSON has no NaN or Infinity)."""
     if not self.active:
       return
     with self.path.open("a") as f:
-      f.write(json.dumps({k: _plain(v) for k, v in record.items()}) + "\n")
+      f.write(json.dumps({k: _plain(v) for k, v in record.items()}, allow_nan=False) + "\n")
 
   def progress(self, step: int, metrics: Mapping[str, Any],
                steps_per_second: Optional[float]) -> None:
@@ -63,6 +65,8 @@ class Logbook:
 def _plain(value: Any) -> Any:
   if hasattr(value, "item"):
     value = value.item()
+  if isinstance(value, float) and not math.isfinite(value):
+    return None
   return value
 
 

@@ -325,7 +325,7 @@ def _record_config(config: ml_collections.ConfigDict, workdir: pathlib.Path,
   path = workdir / "config.json"
   current = json.loads(config.to_json())
   if path.exists():
-    saved = json.loads(path.read_text())
+    saved = runs.read_record(path)
     changed = sorted(k for k in set(saved) | set(current)
                      if k not in config_lib.RESUMABLE_FIELDS and saved.get(k) != current.get(k))
     if changed:

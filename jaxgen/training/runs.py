@@ -19,6 +19,19 @@ def write_spec(spec: DataSpec, workdir: pathlib.Path) -> None:
       json.dumps({"shape": list(spec.shape), "num_classes": spec.num_classes}) + "\n")
 
 
+def read_record(path: pathlib.Path) -> dict:
+  """A JSON object a run wrote (config.json, data_spec.json); a file that is not
+  one is a UsageError naming it."""
+  try:
+    record = json.loads(pathlib.Path(path).read_text())
+  except json.JSONDecodeError as error:
+    record = error
+  if not isinstance(record, dict):
+    raise UsageError(f"{path} is not the JSON object a run writes ({record}); restore it "
+                     f"from a copy, or train into a new --workdir")
+  return record
+
+
 def load_run(workdir: str) -> Tuple[ml_collections.ConfigDict, Family, TrainState]:
   """(config, family, latest TrainState) of the run in `workdir`."""
   workdir = pathlib.Path(workdir)
@@ -27,8 +40,8 @@ def load_run(workdir: str) -> Tuple[ml_collections.ConfigDict, Family, TrainStat
   if missing:
     raise UsageError(f"{workdir} is not a jaxgen run ({', '.join(missing)} missing); "
                      f"pass the --workdir of a training run")
-  config = ml_collections.ConfigDict(json.loads(paths[0].read_text()))
-  spec_record = json.loads(paths[1].read_text())
+  config = ml_collections.ConfigDict(read_record(paths[0]))
+  spec_record = read_record(paths[1])
   spec = DataSpec(shape=tuple(spec_record["shape"]), num_classes=spec_record["num_classes"])
   family = MODELS.get(config.model).family(config, spec)
   checkpointer = Checkpointer(workdir / "checkpoints")

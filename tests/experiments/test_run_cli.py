@@ -59,3 +59,10 @@ def test_a_file_as_workdir_is_one_line(tmp_path, capsys):
   code = run_main(run.main, ["--dataset", "gmm_ring8", "--workdir", str(tmp_path / "file")])
   err = capsys.readouterr().err.strip().splitlines()
   assert code == 2 and err[-1].startswith("error: cannot make the workdir "), err
+
+
+def test_a_corrupt_config_json_in_the_workdir_is_one_line(tmp_path, capsys):
+  (tmp_path / "config.json").write_text("{x")
+  code = run_main(run.main, ["--dataset", "gmm_ring8", "--workdir", str(tmp_path)])
+  err = capsys.readouterr().err.strip().splitlines()
+  assert code == 2 and f"{tmp_path / 'config.json'} is not the JSON object" in err[-1], err

@@ -1,5 +1,7 @@
 """The sampling command on a tiny trained run: outputs, options, bad input."""
 
+import shutil
+
 import jax
 import numpy as np
 import pytest
@@ -73,3 +75,21 @@ def test_bad_options_exit_2(workdir, argv, message, capsys):
 def test_not_a_run_exit_2(tmp_path, capsys):
   assert run_main(sample.main, ["--workdir", str(tmp_path)]) == 2
   assert "is not a jaxgen run" in capsys.readouterr().err
+
+
+def test_an_output_under_a_file_is_one_line(workdir, tmp_path, capsys):
+  (tmp_path / "afile").write_text("")
+  argv = ["--workdir", str(workdir), "--num", "8", "--out", str(tmp_path / "afile" / "x.png")]
+  assert run_main(sample.main, argv) == 2
+  err = capsys.readouterr().err.strip().splitlines()
+  assert len(err) == 1 and err[0].startswith(f"error: cannot use {tmp_path / 'afile'}"), err
+
+
+@pytest.mark.parametrize("name", ["config.json", "data_spec.json"])
+def test_a_corrupt_run_record_is_one_line(workdir, tmp_path, name, capsys):
+  copy = tmp_path / "run"
+  shutil.copytree(workdir, copy)
+  (copy / name).write_text("{x")
+  assert run_main(sample.main, ["--workdir", str(copy)]) == 2
+  err = capsys.readouterr().err.strip().splitlines()
+  assert len(err) == 1 and f"{copy / name} is not the JSON object a run writes" in err[0]

@@ -1,6 +1,7 @@
 """python -m jaxgen.experiments.fid end to end on tiny inputs."""
 
 import json
+import pathlib
 
 import numpy as np
 import pytest
@@ -93,15 +94,33 @@ def test_class_metrics_of_real_digits_grey_or_rgb(tmp_path, shared_data_dir):
     (["stats.npz", "stats.npz", "--classifier", "mnist"], "--classifier needs images"),
     (["float.npz", "stats.npz", "--classifier", "mnist"], "uint8"),
     (["mnist:train[5]", "stats.npz"], "bad split"),
+    (["objects.npz", "stats.npz"], "cannot read objects.npz as an .npz of numeric arrays"),
+    (["noise.npz", "stats.npz"], "cannot read noise.npz as an .npz of numeric arrays"),
+    (["nan.npz", "stats.npz"], "nan.npz holds non-finite values in mu or sigma"),
+    (["negative.npz", "stats.npz"], "negative.npz holds a sigma that is not a covariance"),
+    (["stats.npz", "stats.npz", "--out", "afile/o.json"], "cannot use afile"),
 ])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys, argv,
                                           message):
   monkeypatch.chdir(tmp_path)
   np.savez("float.npz", images=np.zeros((2, 8, 8), np.float32))
   fid_lib.save_stats("stats.npz", np.zeros(4), np.eye(4))
+  np.savez("nan.npz", mu=np.zeros(4), sigma=np.full((4, 4), np.nan))
+  np.savez("negative.npz", mu=np.zeros(4), sigma=-np.eye(4))
+  np.savez("objects.npz", images=np.array([{"a": 1}, None], dtype=object))
+  pathlib.Path("noise.npz").write_bytes(np.random.default_rng(0).bytes(256))
+  pathlib.Path("afile").write_text("")
   assert run_main(fid_cli.main, argv) == 2
   err = capsys.readouterr().err.strip()
   assert "\n" not in err and message in err
+
+
+def test_an_unreadable_image_in_a_folder_is_named(tmp_path):
+  Image.fromarray(np.zeros((8, 8), np.uint8)).save(tmp_path / "a.png")
+  (tmp_path / "b.png").write_bytes(b"not a png")
+  source = fid_cli.open_input(str(tmp_path), None)
+  with pytest.raises(UsageError, match=f"cannot read the image {tmp_path / 'b.png'} "):
+    list(source.batches(8))
 
 
 def test_a_split_input_takes_its_first_n_images(shared_data_dir):
