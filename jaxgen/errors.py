@@ -1,4 +1,4 @@
-"""The one exception type for bad user input."""
+"""The exceptions the command-line tools turn into one line and an exit code."""
 
 
 class UsageError(ValueError):
@@ -12,3 +12,13 @@ class UsageError(ValueError):
 class TrainingError(RuntimeError):
   """Training cannot go on (e.g. a non-finite loss); the message says what was
   kept and what to change. The command-line tools print it and exit 1."""
+
+
+class Interrupted(KeyboardInterrupt):
+  """Training stopped at a step boundary on a signal (SIGINT: Ctrl-C; SIGTERM: a
+  preemption) after saving a checkpoint. The tools exit 128 + the signal number
+  (130, 143), as a shell reports a process the signal ended."""
+
+  def __init__(self, signum: int):
+    super().__init__(signum)
+    self.exit_code = 128 + signum

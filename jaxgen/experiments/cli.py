@@ -1,7 +1,8 @@
 """What every command-line entry point shares: errors are one line, never a traceback.
 
 Exit codes: 2 for bad input (UsageError, or a path that cannot be read or
-written), 1 when training had to stop (TrainingError), 130 after Ctrl-C.
+written), 1 when training had to stop (TrainingError), 130 after Ctrl-C and 143
+after SIGTERM (a checkpoint saved first).
 """
 
 import argparse
@@ -38,9 +39,9 @@ def run_main(main: Callable[[Optional[Sequence[str]]], None],
     print(f"error: cannot use {error.filename}: {error.strerror}; check the path and its "
           f"permissions", file=sys.stderr)
     return 2
-  except KeyboardInterrupt:
+  except KeyboardInterrupt as error:
     print("interrupted", file=sys.stderr)
-    return 130
+    return getattr(error, "exit_code", 130)
   return 0
 
 

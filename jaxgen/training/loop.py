@@ -20,7 +20,7 @@ from jaxgen import config as config_lib
 from jaxgen import data
 from jaxgen import plotting
 from jaxgen import report
-from jaxgen.errors import TrainingError, UsageError
+from jaxgen.errors import Interrupted, TrainingError, UsageError
 from jaxgen.families import MODELS, DataSpec, Family, cycling_labels
 from jaxgen.metrics.classifier import Classifier
 from jaxgen.training import distributed
@@ -95,23 +95,26 @@ def _check_steps_per_dispatch(config: ml_collections.ConfigDict, start_step: int
 
 
 class _StopRequest:
-  """Turns Ctrl-C into a flag the loop checks between steps, so the state is
-  whole when it is saved."""
+  """Turns Ctrl-C (SIGINT) and a preemption's SIGTERM into a flag the loop
+  checks between steps, so the state is whole when it is saved."""
+
+  SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
   def __init__(self):
-    self.requested = False
+    self.signum = None  # the signal received, once one is
 
   def __enter__(self):
-    self._previous = signal.signal(signal.SIGINT, self._handle)
+    self._previous = {s: signal.signal(s, self._handle) for s in self.SIGNALS}
     return self
 
   def _handle(self, signum, frame):
-    if self.requested:  # a second Ctrl-C stops at once
-      raise KeyboardInterrupt
-    self.requested = True
+    if self.signum is not None:  # a second signal stops at once
+      raise Interrupted(signum)
+    self.signum = signum
 
   def __exit__(self, *exc):
-    signal.signal(signal.SIGINT, self._previous)
+    for s, handler in self._previous.items():
+      signal.signal(s, handler)
 
 
 def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
@@ -126,7 +129,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
   from its latest checkpoint. In a multi-process run (`distributed.initialize`)
   every process calls this and process 0 writes the files. Returns the final
   TrainState. Raises UsageError for bad input, TrainingError when the loss
-  stops being finite, KeyboardInterrupt after Ctrl-C (a checkpoint is saved).
+  stops being finite, errors.Interrupted (a KeyboardInterrupt) after Ctrl-C or
+  SIGTERM (a checkpoint is saved first).
   """
   started = time.perf_counter()
   config_lib.check(config)
@@ -245,11 +249,12 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
         flush(step)
         log_fid(step)
         clock = time.perf_counter()
-      if stop.requested:
+      if stop.signum is not None:
         save(step)
-        log.say(f"interrupted at step {step}; checkpoint saved in {workdir / 'checkpoints'}"
-                f"; rerun the same command to resume")
-        raise KeyboardInterrupt
+        log.say(f"interrupted ({signal.Signals(stop.signum).name}) at step {step}; "
+                f"checkpoint saved in {workdir / 'checkpoints'}; rerun the same command "
+                f"to resume")
+        raise Interrupted(stop.signum)
   final_step = int(state.step)
   save(final_step)
   checkpointer.close()

@@ -1,8 +1,11 @@
-"""Ctrl-C during training saves a checkpoint; rerunning resumes from it."""
+"""Ctrl-C or a preemption's SIGTERM during training saves a checkpoint;
+rerunning resumes from it."""
 
 import signal
 import subprocess
 import sys
+
+import pytest
 
 from jaxgen.training.checkpoints import Checkpointer
 
@@ -11,17 +14,19 @@ COMMAND = [sys.executable, "-m", "jaxgen.experiments.run", "--dataset", "gmm_rin
            "--config.log_every=1", "--config.sample_every=1000000"]
 
 
-def test_ctrl_c_saves_a_checkpoint_and_the_rerun_resumes(tmp_path):
+@pytest.mark.parametrize("signum,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_stop_signal_saves_a_checkpoint_and_the_rerun_resumes(signum, code, tmp_path):
   workdir = str(tmp_path / "run")
   process = subprocess.Popen(COMMAND + ["--workdir", workdir, "--config.num_steps=1000000"],
                              stderr=subprocess.PIPE, text=True)
   for line in process.stderr:
     if line.startswith("["):  # the first progress line: training is under way
       break
-  process.send_signal(signal.SIGINT)
+  process.send_signal(signum)
   _, err = process.communicate(timeout=120)
-  assert process.returncode == 130, err
-  assert "interrupted at step" in err and "Traceback" not in err
+  assert process.returncode == code, err
+  assert f"interrupted ({signal.Signals(signum).name}) at step" in err
+  assert "Traceback" not in err
   saved = Checkpointer(tmp_path / "run" / "checkpoints").latest_step()
   assert saved is not None and saved >= 1
 
