@@ -32,6 +32,19 @@ class Logbook:
     with self.path.open("a") as f:
       f.write(json.dumps({k: _plain(v) for k, v in record.items()}, allow_nan=False) + "\n")
 
+  def resume(self, step: int) -> None:
+    """Drops the records of steps after `step`, the checkpoint a run resumes
+    from: a run killed after logging them logs them again, and each step
+    appears once."""
+    if not (self.active and self.path.exists()):
+      return
+    lines = self.path.read_text().splitlines(keepends=True)
+    kept = [line for line in lines if json.loads(line).get("step", 0) <= step]
+    if len(kept) < len(lines):
+      partial = self.path.with_name(self.path.name + ".partial")
+      partial.write_text("".join(kept))
+      partial.replace(self.path)
+
   def progress(self, step: int, metrics: Mapping[str, Any],
                steps_per_second: Optional[float]) -> None:
     """steps_per_second: None while no step has been timed (no rate, no ETA)."""

@@ -157,6 +157,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
   if checkpointer.latest_step() is not None:
     state = checkpointer.restore(state)
     log.say(f"resumed from step {int(state.step)} in {workdir / 'checkpoints'}")
+  log.resume(int(state.step))
   x_all = jax.device_put(dataset.x, replicated)
   labels_all = jax.device_put(dataset.labels.astype(np.int32), replicated)
   train_step = compile_train_step(family, config, mesh)

@@ -97,6 +97,9 @@ def test_run_killed_mid_training_resumes_to_the_same_state(tmp_path):
 
   rerun_log = run_to_completion(workdir, env)
   assert f"resumed from step {killed_at}" in rerun_log
+  records = [json.loads(line) for line in (workdir / "metrics.jsonl").read_text().splitlines()]
+  logged = [r["step"] for r in records if "loss" in r]  # the training records
+  assert logged == sorted(set(logged)), "a step logged before the kill is logged twice"
   summary = json.loads((workdir / "summary.json").read_text())
   assert summary["steps_this_run"] == NUM_STEPS - killed_at
   straight, resumed = final_checkpoint(tmp_path / "straight"), final_checkpoint(workdir)
