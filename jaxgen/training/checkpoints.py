@@ -2,7 +2,7 @@
 
 Orbax writes each step into a temporary folder and renames it when complete,
 so an interrupted save never replaces a good checkpoint; on top of that we
-refuse to save a state whose params are not finite.
+refuse to save a state with a non-finite float leaf.
 """
 
 import pathlib
@@ -56,11 +56,12 @@ class Checkpointer:
 
   def save(self, state: TrainState) -> bool:
     """Saves `state` unless it is already saved; False (and nothing written)
-    when its params are not finite."""
+    when a float leaf of it (params, EMA params, optimizer or model state) is
+    not finite."""
     step = int(state.step)
     if step == self._manager.latest_step():
       return True
-    if not all_finite(state.params):
+    if not all_finite(state):
       return False
     if jax.process_count() == 1:
       # One copy, from one device: orbax's replica-parallel writing of a state

@@ -200,13 +200,14 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
       return
     fetched = jax.device_get(pending)  # each metric: a scalar or [steps_per_dispatch]
     history = {k: np.concatenate([np.ravel(m[k]) for m in fetched]) for k in fetched[0]}
-    losses = history["loss"]
-    bad = np.flatnonzero(~np.isfinite(losses))
-    if bad.size:
-      first = step - len(losses) + int(bad[0]) + 1
-      raise TrainingError(
-          f"loss became {losses[bad[0]]} at step {first}; training stopped. "
-          f"{kept_checkpoint()}; try a lower learning rate (--config.optim*.learning_rate)")
+    for name, values in history.items():  # the loss, its terms and the gradient norms
+      bad = np.flatnonzero(~np.isfinite(values))
+      if bad.size:
+        first = step - len(values) + int(bad[0]) + 1
+        raise TrainingError(
+            f"{name} became {values[bad[0]]} at step {first}; training stopped. "
+            f"{kept_checkpoint()}; try a lower learning rate "
+            f"(--config.optim*.learning_rate)")
     means = {k: float(np.mean(v)) for k, v in history.items()}
     elapsed = time.perf_counter() - clock
     train_seconds += elapsed
@@ -221,8 +222,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
   def save(step: int) -> None:
     flush(step)
     if not checkpointer.save(state):
-      raise TrainingError(f"params are not finite at step {step}; not saved. "
-                          f"{kept_checkpoint()}")
+      raise TrainingError(f"the train state (params, EMA or optimizer state) is not finite "
+                          f"at step {step}; not saved. {kept_checkpoint()}")
 
   with _StopRequest() as stop:
     for step in range(start_step + per_call, config.num_steps + 1, per_call):

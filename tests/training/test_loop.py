@@ -6,6 +6,7 @@ import json
 
 import chex
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -139,3 +140,22 @@ def test_a_record_with_no_timed_step_has_no_rate(tmp_path, capsys):
   assert "steps/s" not in train[0] and all(r["steps/s"] > 0 for r in train[1:])
   progress = [line for line in capsys.readouterr().err.splitlines() if "] 1/3" in line]
   assert progress and progress[0].endswith("ETA --")
+
+
+
+@pytest.mark.parametrize("field", ["params", "ema_params", "opt_state"])
+def test_a_state_with_any_non_finite_leaf_is_not_saved(field, tmp_path):
+  config = tiny_config()
+  family = build_family(config, data.load("gmm_ring8"))
+  state = family.init_state(jax.random.PRNGKey(0))
+  first = [True]
+
+  def poison(x):  # the first float leaf of `field` becomes inf
+    if first[0] and jnp.issubdtype(x.dtype, jnp.floating):
+      first[0] = False
+      return x.at[(0,) * x.ndim].set(jnp.inf)
+    return x
+  state = state.replace(**{field: jax.tree_util.tree_map(poison, getattr(state, field))})
+  checkpointer = Checkpointer(tmp_path / "checkpoints")
+  assert not checkpointer.save(state)
+  assert checkpointer.latest_step() is None
