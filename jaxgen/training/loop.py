@@ -155,7 +155,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
   state = jax.device_put(initial_state(family, config.seed), replicated)
   checkpointer = Checkpointer(workdir / "checkpoints", config.keep_checkpoints)
   if checkpointer.latest_step() is not None:
-    state = checkpointer.restore(state)
+    state = checkpointer.restore(state, say=log.say, set_aside=True)
     log.say(f"resumed from step {int(state.step)} in {workdir / 'checkpoints'}")
   log.resume(int(state.step))
   x_all = jax.device_put(dataset.x, replicated)

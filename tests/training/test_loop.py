@@ -14,6 +14,7 @@ from jaxgen import config as config_lib
 from jaxgen import data
 from jaxgen import plotting
 from jaxgen.errors import TrainingError, UsageError
+from jaxgen.training import checkpoints
 from jaxgen.training.checkpoints import Checkpointer, all_finite
 from jaxgen.training.loop import build_family, to_model_range, train_and_evaluate
 
@@ -60,6 +61,28 @@ def test_resumed_run_ends_bit_for_bit_like_an_uninterrupted_one(tmp_path):
   chex.assert_trees_all_equal(jax.device_get(straight), jax.device_get(resumed),
                               strict=True)
 
+
+def test_a_resumed_run_trains_past_a_damaged_checkpoint(tmp_path, capsys):
+  """One flipped byte in the newest checkpoint's data (which orbax restores
+  without noticing): the run resumes from the one before and ends as if
+  nothing had happened. tests/training/test_checkpoints.py covers each kind
+  of damage."""
+  train_and_evaluate(tiny_config(), tmp_path / "damaged")
+  data_files = (tmp_path / "damaged" / "checkpoints" / "20").rglob("ocdbt.process_0/d/*")
+  largest = max(data_files, key=lambda path: path.stat().st_size)
+  damaged = bytearray(largest.read_bytes())
+  damaged[len(damaged) // 2] ^= 0xFF
+  largest.write_bytes(bytes(damaged))
+  resumed = train_and_evaluate(tiny_config(num_steps=30), tmp_path / "damaged")
+  assert steps_this_run(tmp_path / "damaged") == 20
+  assert "falling back to the checkpoint of step 10" in capsys.readouterr().err
+  assert (tmp_path / "damaged" / checkpoints.UNREADABLE_DIR / "20").is_dir()
+  kept = sorted((tmp_path / "damaged" / "checkpoints").glob("[0-9]*"))
+  assert [path.name for path in kept] == ["20", "30"]  # step 20 saved again
+  assert not any(checkpoints.checksum_problem(path) for path in kept)
+  straight = train_and_evaluate(tiny_config(num_steps=30), tmp_path / "straight")
+  chex.assert_trees_all_equal(jax.device_get(straight), jax.device_get(resumed),
+                              strict=True)
 
 def test_one_device_and_eight_devices_agree(tmp_path):
   assert jax.device_count() == 8
