@@ -33,6 +33,8 @@ def test_every_default_config_passes_the_check(model, preset):
     ("vae", "autoencoder.cycle_ramp=0.0", "'autoencoder.cycle_ramp' must be in (0, 1]"),
     ("vae", "autoencoder.kind=gan", "'autoencoder.kind' must be one of: ae, vae, got 'gan'"),
     ("ddim", "diffusion.target=vv", "'diffusion.target' must be one of: eps, v, x0, got 'vv'"),
+    ("ddim", "diffusion.solver_spacing=uniform",
+     "'diffusion.solver_spacing' must be one of: logsnr, time, got 'uniform'"),
     ("gan", "net.d_norm=group", "'net.d_norm' must be one of: batch, layer, none"),
     ("gan", "optim_g.decay=exp", "'optim_g.decay' must be one of: constant, cosine, linear"),
 ])

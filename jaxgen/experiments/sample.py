@@ -22,6 +22,7 @@ from jaxgen import report
 from jaxgen.errors import UsageError
 from jaxgen.experiments.cli import ArgumentParser, run_main
 from jaxgen.families import cycling_labels
+from jaxgen.families.diffusion import dpm_solver
 from jaxgen.families.diffusion.samplers import SAMPLERS, TUNABLE
 from jaxgen.training import sharding
 from jaxgen.training.runs import load_run
@@ -40,6 +41,10 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
   parser.add_argument("--eta", type=float, default=None,
                       help=f"noise eta in [0, 1], for {', '.join(_taking('eta'))} "
                            "(the dpm_solver++ samplers are deterministic: 0 only)")
+  parser.add_argument("--spacing", default=None, choices=dpm_solver.SPACINGS,
+                      help=f"timesteps uniform in log-SNR or in time, for "
+                           f"{', '.join(_taking('spacing'))} (default: the run's "
+                           "diffusion.solver_spacing)")
   parser.add_argument("--guidance-scale", type=float, default=None,
                       help="classifier-free guidance w (conditional runs; 1 = plain "
                            "conditional, 0 = unconditional)")
@@ -58,7 +63,7 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
 
 
 def _taking(option: str) -> List[str]:
-  """The samplers that take `option` ("steps" or "eta"), by name."""
+  """The samplers that take `option` (see samplers.TUNABLE), by name."""
   return [name for name in SAMPLERS.names() if option in TUNABLE[name]]
 
 
@@ -97,7 +102,8 @@ def _sample_fn(args: argparse.Namespace, config, family, mesh):
   samples drawn batch-parallel over the mesh."""
   diffusion_flags = [flag for flag, value in (
       ("--sampler", args.sampler), ("--steps", args.steps), ("--eta", args.eta),
-      ("--guidance-scale", args.guidance_scale), ("--trajectory", args.trajectory or None))
+      ("--spacing", args.spacing), ("--guidance-scale", args.guidance_scale),
+      ("--trajectory", args.trajectory or None))
       if value is not None]
   if "diffusion" not in config:
     if diffusion_flags:
@@ -112,7 +118,7 @@ def _sample_fn(args: argparse.Namespace, config, family, mesh):
                      "to choose --steps or --eta")
   return sharding.batch_parallel(functools.partial(
       family.sample_with_trajectory, num=args.num, sampler=sampler, steps=args.steps,
-      eta=args.eta, guidance_scale=args.guidance_scale,
+      eta=args.eta, spacing=args.spacing, guidance_scale=args.guidance_scale,
       keep_trajectory=args.trajectory), mesh), sampler
 
 

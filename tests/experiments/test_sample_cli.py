@@ -57,6 +57,26 @@ def test_dpm_solver_samples_are_written(workdir, capsys):
   assert "(dpm_solver++)" in capsys.readouterr().out
 
 
+def test_solver_spacing_comes_from_the_flag_or_the_run_config(workdir, tmp_path):
+  """--spacing time draws what the solver draws on time-uniform timesteps;
+  without it the run's diffusion.solver_spacing (logsnr) is used."""
+  _, family, state = load_run(str(workdir))
+  params = jax.device_put(family.sampling_params(state), jax.devices()[0])
+  drawn = {}
+  for spacing in ("time", None):
+    out = tmp_path / f"{spacing}.png"
+    argv = ["--workdir", str(workdir), "--num", "8", "--sampler", "dpm_solver++",
+            "--steps", "4", "--out", str(out)] + (["--spacing", spacing] if spacing else [])
+    assert run_main(sample.main, argv) == 0
+    drawn[spacing] = np.load(out.with_suffix(".npz"))["images"]
+  for spacing, key in (("time", "time"), ("logsnr", None)):
+    expected = jax.jit(lambda p, rng, spacing=spacing: family.sample(
+        p, rng, 8, sampler="dpm_solver++", steps=4, spacing=spacing))(
+            params, jax.random.PRNGKey(0))
+    np.testing.assert_allclose(drawn[key], expected, rtol=1e-5, atol=1e-5)
+  assert not np.allclose(drawn["time"], drawn[None], atol=1e-3)
+
+
 @pytest.mark.parametrize("argv,message", [
     (["--sampler", "ddpm", "--steps", "3"], "ddpm always runs all timesteps"),
     (["--sampler", "dpm_solver++", "--eta", "0.5"], "eta must be 0"),
@@ -65,6 +85,9 @@ def test_dpm_solver_samples_are_written(workdir, capsys):
     (["--eta", "2"], "eta must be in [0, 1]"),
     (["--num", "0"], "--num must be at least 1"),
     (["--num", "abc"], "argument --num: invalid int value: 'abc'; see --help"),
+    (["--spacing", "uniform"], "argument --spacing: invalid choice: 'uniform'"),
+    (["--sampler", "ddim", "--spacing", "time"],
+     "a timestep spacing is for the ODE solvers (dpm_solver++, dpm_solver++3m), not ddim"),
 ])
 def test_bad_options_exit_2(workdir, argv, message, capsys):
   assert run_main(sample.main, ["--workdir", str(workdir)] + argv) == 2

@@ -3,7 +3,7 @@
 import ml_collections
 
 from jaxgen import checks
-from jaxgen.families.diffusion import objectives, samplers, schedules
+from jaxgen.families.diffusion import dpm_solver, objectives, samplers, schedules
 
 
 def configure(config: ml_collections.ConfigDict, preset: str, is_image: bool,
@@ -18,6 +18,7 @@ def configure(config: ml_collections.ConfigDict, preset: str, is_image: bool,
       sampler=sampler,        # ddpm | ddim | dpm_solver++ | dpm_solver++3m
       sample_steps=50,        # network calls of all but ddpm, which runs all timesteps
       eta=0.0,                # ddim only, in [0, 1]; the dpm_solver++ samplers need 0
+      solver_spacing="logsnr",  # dpm_solver++ samplers' timesteps: logsnr | time (uniform)
       guidance_scale=1.0,     # classifier-free guidance w; 1 = plain conditional
       label_dropout=0.1,      # conditional training: P(label -> null label)
   ))
@@ -70,6 +71,7 @@ def check(config: ml_collections.ConfigDict) -> None:
                        ("loss_weighting", objectives.LOSS_WEIGHTINGS),
                        ("sampler", samplers.SAMPLERS)):
     checks.choice(config, f"diffusion.{field}", names)
+  checks.choice(config, "diffusion.solver_spacing", dpm_solver.SPACINGS)
   tunable = samplers.TUNABLE[options.sampler]
   if "steps" in tunable:
     checks.require(config, "diffusion.sample_steps", lambda v: 1 <= v <= options.timesteps,

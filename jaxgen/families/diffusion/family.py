@@ -10,15 +10,19 @@ import jax.numpy as jnp
 import ml_collections
 
 from jaxgen import plotting
+from jaxgen.errors import UsageError
 from jaxgen.families.diffusion import config as diffusion_config
 from jaxgen.families.diffusion.objectives import LOSS_WEIGHTINGS, OBJECTIVES
-from jaxgen.families.diffusion.samplers import SAMPLERS, TUNABLE
+from jaxgen.families.diffusion.samplers import ODE_SOLVERS, SAMPLERS, TUNABLE
 from jaxgen.families.diffusion.schedules import SCHEDULES, q_sample
 from jaxgen.families.family import MODELS, DataSpec, Family, ModelEntry, cycling_labels
 from jaxgen.nn.mlp import MLPDenoiser
 from jaxgen.nn.unet import UNet
 from jaxgen.training.optim import make_optimizer
 from jaxgen.training.state import TrainState, gradient_step
+
+# A sampler option (samplers.TUNABLE) -> the config.diffusion field of its default.
+SAMPLER_OPTION_FIELDS = {"steps": "sample_steps", "eta": "eta", "spacing": "solver_spacing"}
 
 
 class DiffusionFamily(Family):
@@ -118,25 +122,28 @@ class DiffusionFamily(Family):
   def sample_with_trajectory(self, params: Any, rng: jax.Array, num: int,
                              labels: Optional[jnp.ndarray] = None, *,
                              sampler: Optional[str] = None, steps: Optional[int] = None,
-                             eta: Optional[float] = None,
+                             eta: Optional[float] = None, spacing: Optional[str] = None,
                              guidance_scale: Optional[float] = None,
                              keep_trajectory: bool = False):
     """Returns (x0 [num, *shape], trajectory [steps, num, *shape] or None).
 
-    Options left as None come from config.diffusion, `steps` and `eta` only for
-    the samplers that take them (samplers.TUNABLE): the others get just the
-    values passed, and reject any but their own (ddpm: all T steps and eta = 1;
-    the dpm_solver++ samplers: eta = 0).
+    Options left as None come from config.diffusion (SAMPLER_OPTION_FIELDS),
+    only for the samplers that take them (samplers.TUNABLE): the others get
+    just the values passed, and reject any but their own (ddpm: all T steps
+    and eta = 1; the dpm_solver++ samplers: eta = 0; spacing: only those).
     """
     options = self.config.diffusion
     sampler = sampler or options.sampler
     sample_fn = SAMPLERS.get(sampler)
-    if "steps" in TUNABLE[sampler] and steps is None:
-      steps = options.sample_steps
-    if "eta" in TUNABLE[sampler] and eta is None:
-      eta = options.eta
-    chosen = {name: value for name, value in (("steps", steps), ("eta", eta))
-              if value is not None}
+    if spacing is not None and "spacing" not in TUNABLE[sampler]:
+      raise UsageError(f"a timestep spacing is for the ODE solvers "
+                       f"({', '.join(ODE_SOLVERS)}), not {sampler}")
+    chosen = {}
+    for option, value in (("steps", steps), ("eta", eta), ("spacing", spacing)):
+      if value is None and option in TUNABLE[sampler]:
+        value = options.get(SAMPLER_OPTION_FIELDS[option])  # None in older runs
+      if value is not None:
+        chosen[option] = value
     guidance_scale = options.guidance_scale if guidance_scale is None else guidance_scale
     noise_rng, x_T_rng = jax.random.split(rng)
     x_T = jax.random.normal(x_T_rng, (num,) + self.spec.shape)

@@ -26,8 +26,9 @@ Array = jnp.ndarray
 DenoiseFn = Callable[[Array, Array], Tuple[Array, Array]]
 
 SAMPLERS = Registry("sampler")
-# The options each sampler lets a caller choose: "steps" (network calls S) and
-# "eta" (DDIM's noise). Without them a sampler runs its own: ddpm all T steps
+# The options each sampler lets a caller choose: "steps" (network calls S),
+# "eta" (DDIM's noise) and "spacing" (the ODE solvers' timesteps: uniform in
+# log-SNR or in time). Without them a sampler runs its own: ddpm all T steps
 # with eta = 1, the ODE solvers eta = 0.
 TUNABLE: Dict[str, FrozenSet[str]] = {}
 
@@ -122,4 +123,5 @@ def ddim_sample(denoise_fn: DenoiseFn, schedule: Schedule, x_T: Array,
 # DPM-Solver++ by name and order: ODE solvers, which add no noise (eta = 0).
 ODE_SOLVERS = {"dpm_solver++": 2, "dpm_solver++3m": 3}
 for _name, _order in ODE_SOLVERS.items():
-  _register(_name, "steps")(functools.partial(dpm_solver.dpm_solver_sample, order=_order))
+  _register(_name, "steps", "spacing")(
+      functools.partial(dpm_solver.dpm_solver_sample, order=_order))
