@@ -3,9 +3,13 @@
 import ml_collections
 import optax
 
-from jaxgen.errors import UsageError
+from jaxgen.registry import Registry
 
-DECAYS = ("constant", "linear", "cosine")
+# optim.decay -> (peak, decay_steps) -> the schedule after warm-up.
+DECAYS = Registry("learning-rate decay")
+DECAYS.register("constant")(lambda peak, steps: optax.constant_schedule(peak))
+DECAYS.register("linear")(lambda peak, steps: optax.linear_schedule(peak, 0.0, steps))
+DECAYS.register("cosine")(optax.cosine_decay_schedule)
 
 
 def learning_rate_schedule(optim: ml_collections.ConfigDict,
@@ -14,15 +18,7 @@ def learning_rate_schedule(optim: ml_collections.ConfigDict,
   optim.decay: "constant" (hold optim.learning_rate), "linear" or "cosine"
   (decay to 0 at step num_steps)."""
   peak, warmup = optim.learning_rate, optim.warmup_steps
-  if optim.decay not in DECAYS:
-    raise UsageError(f"unknown learning-rate decay {optim.decay!r}; choose one of: "
-                     f"{', '.join(DECAYS)} (--config.optim.decay)")
-  decay_steps = max(num_steps - warmup, 1)
-  after_warmup = {
-      "constant": optax.constant_schedule(peak),
-      "linear": optax.linear_schedule(peak, 0.0, decay_steps),
-      "cosine": optax.cosine_decay_schedule(peak, decay_steps),
-  }[optim.decay]
+  after_warmup = DECAYS.get(optim.decay)(peak, max(num_steps - warmup, 1))
   if warmup == 0:
     return after_warmup
   return optax.join_schedules([optax.linear_schedule(0.0, peak, warmup), after_warmup],

@@ -78,5 +78,5 @@ def test_learning_rate_decays_to_zero_at_the_last_step(decay, rates):
 
 def test_an_unknown_decay_names_the_choices():
   with pytest.raises(UsageError, match="unknown learning-rate decay 'step'; choose one of: "
-                     "constant, linear, cosine"):
+                     "constant, cosine, linear"):
     make_optimizer(optim_config(decay="step"), num_steps=10)

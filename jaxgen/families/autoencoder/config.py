@@ -6,6 +6,9 @@ from jaxgen import checks
 from jaxgen.families.autoencoder.beta import BETA_SCHEDULES
 from jaxgen.families.autoencoder.losses import RECONSTRUCTION_LOSSES
 
+KINDS = ("ae", "vae")             # deterministic code | Gaussian posterior
+ARCHITECTURES = ("mlp", "conv")   # conv: images only
+
 
 def configure(config: ml_collections.ConfigDict, preset: str, is_image: bool, *,
               kind: str, conditional: bool) -> None:
@@ -60,7 +63,7 @@ def check(config: ml_collections.ConfigDict) -> None:
   for field in ("autoencoder.beta", "autoencoder.warmup_steps"):
     checks.require(config, field, checks.at_least(0), "at least 0")
   checks.require(config, "autoencoder.cycle_ramp", lambda v: 0 < v <= 1, "in (0, 1]")
-  checks.choice(config, "autoencoder.kind", ("ae", "vae"))
+  checks.choice(config, "autoencoder.kind", KINDS)
   checks.choice(config, "autoencoder.reconstruction_loss", RECONSTRUCTION_LOSSES)
   checks.choice(config, "autoencoder.beta_schedule", BETA_SCHEDULES)
-  checks.choice(config, "net.architecture", ("conv", "mlp"))
+  checks.choice(config, "net.architecture", ARCHITECTURES)

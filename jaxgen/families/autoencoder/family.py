@@ -28,7 +28,6 @@ from jaxgen.nn.autoencoder_mlp import MLPDecoder, MLPEncoder
 from jaxgen.training.optim import make_optimizer
 from jaxgen.training.state import TrainState, gradient_step
 
-ARCHITECTURES = ("mlp", "conv")
 EVAL_BATCH_SIZE = 500      # test examples per compiled evaluation chunk
 INTERPOLATION_STEPS = 10   # images per interpolation row, endpoints included
 
@@ -60,16 +59,16 @@ class AutoencoderFamily(Family):
     if net.architecture == "mlp":
       return (MLPEncoder(hidden, codes),
               MLPDecoder(tuple(reversed(hidden)), self.spec.shape))
-    if net.architecture == "conv" and self.spec.is_image:
-      channels = tuple(net.channels)
-      factor = 2 ** len(channels)
-      if self.spec.shape[0] % factor or self.spec.shape[1] % factor:
-        raise UsageError(f"conv autoencoder: image sides {self.spec.shape[:2]} are not "
-                         f"divisible by {factor}; use fewer --config.net.channels")
-      return (ConvEncoder(channels, hidden, codes),
-              ConvDecoder(channels, tuple(reversed(hidden)), self.spec.shape))
-    raise UsageError(f"unknown or unsuitable architecture {net.architecture!r}; choose "
-                     f"--config.net.architecture=mlp (conv needs images)")
+    if not self.spec.is_image:  # config.check has left only "conv"
+      raise UsageError("the conv autoencoder needs images; use "
+                       "--config.net.architecture=mlp for 2-D points")
+    channels = tuple(net.channels)
+    factor = 2 ** len(channels)
+    if self.spec.shape[0] % factor or self.spec.shape[1] % factor:
+      raise UsageError(f"conv autoencoder: image sides {self.spec.shape[:2]} are not "
+                       f"divisible by {factor}; use fewer --config.net.channels")
+    return (ConvEncoder(channels, hidden, codes),
+            ConvDecoder(channels, tuple(reversed(hidden)), self.spec.shape))
 
   def init_state(self, rng: jax.Array) -> TrainState:
     encoder_rng, decoder_rng, state_rng = jax.random.split(rng, 3)

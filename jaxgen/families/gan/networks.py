@@ -15,7 +15,7 @@ import jax.numpy as jnp
 import ml_collections
 
 from jaxgen.errors import UsageError
-from jaxgen.nn.dcgan import NORMS, DCGANCriticBody, DCGANGenerator
+from jaxgen.nn.dcgan import DCGANCriticBody, DCGANGenerator
 from jaxgen.nn.gan_mlp import MLPCriticBody, MLPGenerator
 from jaxgen.nn.resnet_gan import ResNetGenerator, SNResNetCriticBody
 from jaxgen.registry import Registry
@@ -24,7 +24,28 @@ ACTIVATIONS = Registry("activation")
 ACTIVATIONS.register("relu")(nn.relu)
 ACTIVATIONS.register("leaky_relu")(functools.partial(nn.leaky_relu, negative_slope=0.2))
 
-ARCHITECTURES = ("mlp", "dcgan", "resnet")
+# gan.architecture -> (config.net, example shape, generator activation, critic
+# activation) -> (generator, critic body).
+ARCHITECTURES = Registry("GAN architecture")
+
+
+@ARCHITECTURES.register("mlp")
+def _mlp(net: ml_collections.ConfigDict, shape: Tuple[int, ...], g_act, d_act):
+  return (MLPGenerator(tuple(net.g_hidden), shape, g_act, batch_norm=net.g_batch_norm,
+                       tanh_output=len(shape) == 3),
+          MLPCriticBody(tuple(net.d_hidden), d_act))
+
+
+@ARCHITECTURES.register("dcgan")
+def _dcgan(net: ml_collections.ConfigDict, shape: Tuple[int, ...], g_act, d_act):
+  return (DCGANGenerator(shape, net.channels, g_act),
+          DCGANCriticBody(net.channels, d_act, net.d_norm))
+
+
+@ARCHITECTURES.register("resnet")
+def _resnet(net: ml_collections.ConfigDict, shape: Tuple[int, ...], g_act, d_act):
+  return (ResNetGenerator(shape, net.channels, g_act),
+          SNResNetCriticBody(net.channels, d_act))
 
 
 class ConditionalGenerator(nn.Module):
@@ -69,26 +90,11 @@ def build_networks(config: ml_collections.ConfigDict, shape: Tuple[int, ...],
   options, net = config.gan, config.net
   g_act = ACTIVATIONS.get(options.g_activation)
   d_act = ACTIVATIONS.get(options.d_activation)
-  is_image = len(shape) == 3
-  if options.architecture not in ARCHITECTURES:
-    raise UsageError(f"unknown GAN architecture {options.architecture!r}; choose one "
-                     f"of: {', '.join(ARCHITECTURES)} (--config.gan.architecture)")
-  if options.architecture != "mlp" and not is_image:
+  build = ARCHITECTURES.get(options.architecture)
+  if options.architecture != "mlp" and len(shape) != 3:
     raise UsageError(f"architecture {options.architecture!r} needs images; use "
                      f"--config.gan.architecture=mlp for 2-D points")
-  if options.architecture == "mlp":
-    generator = MLPGenerator(tuple(net.g_hidden), shape, g_act,
-                             batch_norm=net.g_batch_norm, tanh_output=is_image)
-    body = MLPCriticBody(tuple(net.d_hidden), d_act)
-  elif options.architecture == "dcgan":
-    if net.d_norm not in NORMS:
-      raise UsageError(f"unknown --config.net.d_norm {net.d_norm!r}; choose one of: "
-                       f"{', '.join(NORMS)}")
-    generator = DCGANGenerator(shape, net.channels, g_act)
-    body = DCGANCriticBody(net.channels, d_act, net.d_norm)
-  else:
-    generator = ResNetGenerator(shape, net.channels, g_act)
-    body = SNResNetCriticBody(net.channels, d_act)
+  generator, body = build(net, shape, g_act, d_act)
   return (ConditionalGenerator(generator, num_classes),
           Critic(body, num_classes, spectral_norm=options.architecture == "resnet"))
 

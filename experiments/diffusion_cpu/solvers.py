@@ -1,0 +1,49 @@
+"""Samplers on the headline run at equal network calls: FID-1k and the digit
+classifier for each, against the MNIST test split's statistics.
+
+Draws 1,000 samples per sampler from a run that headline_fid.py trained (its
+--workdir), scores each as headline_fid.py does, and writes solvers.json here
+(every number with the command that made it).
+
+  python experiments/diffusion_cpu/solvers.py --data-dir ../shared/data \
+      --inception-weights ../shared/data/fid_inception/default_1.pt \
+      --workdir runs/headline --samplers ddim:10 dpm_solver++:10:time
+"""
+
+import argparse
+import pathlib
+import sys
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from headline_fid import HERE, NUM, fid_of, run  # noqa: E402
+from jaxgen import report  # noqa: E402
+
+
+def main():
+  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+  parser.add_argument("--data-dir", required=True)
+  parser.add_argument("--inception-weights", required=True)
+  parser.add_argument("--workdir", default="runs/headline")
+  parser.add_argument("--samplers", nargs="+", required=True,
+                      help="SAMPLER:STEPS or SAMPLER:STEPS:SPACING (the ODE solvers)")
+  parser.add_argument("--out", default=str(HERE / "solvers.json"))
+  args = parser.parse_args()
+  args.reference_stats = str(pathlib.Path(args.data_dir) / "fid_stats" / "mnist_test.npz")
+  workdir = pathlib.Path(args.workdir)
+  results = {"command": report.command_line(), "hardware": report.hardware(),
+             "reference": args.reference_stats, "samples": NUM, "workdir": str(workdir)}
+  for spec in args.samplers:
+    sampler, steps, *spacing = spec.split(":")
+    name = "-".join([sampler, steps, *spacing])
+    out = workdir / f"{name}.png"
+    command = [sys.executable, "-m", "jaxgen.experiments.sample", "--workdir", str(workdir),
+               "--sampler", sampler, "--steps", steps, "--num", str(NUM), "--out", str(out)]
+    sample = run(command + (["--spacing", spacing[0]] if spacing else []))
+    record = fid_of([str(out.with_suffix(".npz"))], args, workdir / f"fid_{name}.json")
+    results[name] = {"sample command": sample, **record}
+    report.write_json(pathlib.Path(args.out), results)  # each row as it lands
+  print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+  main()
