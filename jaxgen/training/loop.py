@@ -30,7 +30,7 @@ from jaxgen.training.checkpoints import Checkpointer
 from jaxgen.training.evaluate import sample_classifier, sample_metrics
 from jaxgen.training.fid_eval import FidEvaluator
 from jaxgen.training.logbook import Logbook
-from jaxgen.training.state import TrainState, ema_update, initial_state
+from jaxgen.training.state import TrainState, ema_update, initial_state, state_structure
 
 
 def to_model_range(x: jnp.ndarray) -> jnp.ndarray:
@@ -152,10 +152,12 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
   replicated = sharding.replicated(mesh)
   log = Logbook(workdir, config.num_steps, active=main)
 
-  state = jax.device_put(initial_state(family, config.seed), replicated)
   checkpointer = Checkpointer(workdir / "checkpoints", config.keep_checkpoints)
-  if checkpointer.latest_step() is not None:
-    state = checkpointer.restore(state, say=log.say, set_aside=True)
+  if checkpointer.latest_step() is None:
+    state = jax.device_put(initial_state(family, config.seed), replicated)
+  else:
+    state = checkpointer.restore(state_structure(family, replicated), say=log.say,
+                                 set_aside=True)
     log.say(f"resumed from step {int(state.step)} in {workdir / 'checkpoints'}")
   log.resume(int(state.step))
   x_all = jax.device_put(dataset.x, replicated)

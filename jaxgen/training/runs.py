@@ -4,12 +4,13 @@ import json
 import pathlib
 from typing import Tuple
 
+import jax
 import ml_collections
 
 from jaxgen.errors import UsageError
 from jaxgen.families import MODELS, DataSpec, Family
 from jaxgen.training.checkpoints import Checkpointer
-from jaxgen.training.state import TrainState, initial_state
+from jaxgen.training.state import TrainState, state_structure
 
 SPEC_FILE = "data_spec.json"
 
@@ -48,6 +49,7 @@ def load_run(workdir: str) -> Tuple[ml_collections.ConfigDict, Family, TrainStat
   if checkpointer.latest_step() is None:
     raise UsageError(f"{workdir} has no checkpoint yet; train first with "
                      f"python -m jaxgen.experiments.run --workdir {workdir}")
-  state = checkpointer.restore(initial_state(family, config.seed))
+  state = checkpointer.restore(
+      state_structure(family, jax.sharding.SingleDeviceSharding(jax.devices()[0])))
   checkpointer.close()
   return config, family, state

@@ -31,6 +31,15 @@ class TrainState:
                model_state={} if model_state is None else model_state, rng=rng)
 
 
+def state_structure(family: Any, sharding: jax.sharding.Sharding) -> TrainState:
+  """The shapes and dtypes of family.init_state's TrainState, placed by
+  `sharding`: what a checkpoint restores into, found without compiling the
+  initialisation (which takes XLA:CPU seconds for a UNet's random draws)."""
+  shapes = jax.eval_shape(family.init_state, jax.random.PRNGKey(0))
+  return jax.tree_util.tree_map(
+      lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=sharding), shapes)
+
+
 def initial_state(family: Any, seed: int) -> TrainState:
   """family.init_state(PRNGKey(seed)) compiled as one program.
 
