@@ -134,8 +134,10 @@ class FidEvaluator:
       raise UsageError(f"FID needs images, but {config.dataset} is 2-D points (its "
                        "runs log mixture metrics); set --config.fid.num_samples=0")
     weights = inception_weights.resolve_weights_path(inception_weights_path)
+    # No batch beyond the samples: Inception (and the sampler) would run on padding.
     extractor = FeatureExtractor(inception_weights.load_inception_params(str(weights)),
-                                 batch_size=fid.batch_size, devices=devices)
+                                 batch_size=min(fid.batch_size, max(fid.num_samples, 1)),
+                                 devices=devices)
     if fid.reference_stats:
       reference = file_reference(fid.reference_stats)
     else:

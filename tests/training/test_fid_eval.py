@@ -156,10 +156,12 @@ def test_run_logs_fid_at_intervals_and_at_the_end(cache, tmp_path, shared_data_d
 def test_a_statistics_file_is_the_reference_when_the_config_names_it(
     tmp_path, shared_data_dir):
   config = config_lib.get_config("ddim", "mnist", "cpu")
-  config.fid.update(num_samples=10, batch_size=8,
+  config.fid.update(num_samples=10, batch_size=64,
                     reference_stats=str(shared_data_dir / "fid_stats" / "mnist_test.npz"))
   evaluator = fid_eval.FidEvaluator.from_config(
       config, inception_weights_path=str(shared_data_dir / "fid_inception" / "default_1.pt"))
+  # Batches no larger than the samples (rounded up to a multiple of the 8 devices).
+  assert evaluator.extractor.batch_size == 16
   reference = evaluator.reference
   assert reference.name == config.fid.reference_stats
   assert reference.mu.shape == (2048,) and reference.sigma.dtype == np.float64
