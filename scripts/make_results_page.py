@@ -188,6 +188,31 @@ def headline_fid() -> List[str]:
                  [FALLBACK_HEADLINE_FID_COMMAND, v["command"]], eps["hardware"], body)
 
 
+def solvers() -> List[str]:
+  record = load("experiments/diffusion_cpu/solvers.json")
+  headline = load("experiments/diffusion_cpu/headline_fid_v.json")
+  named = {**{name: headline[name] for name in ("ddim-50", "dpm_solver++-10",
+                                                "dpm_solver++-20")},
+           **{name: row for name, row in record.items() if isinstance(row, dict)}}
+
+  def calls(name: str) -> int:
+    return int(name.split("-")[1])
+
+  order = sorted(named, key=lambda name: (not name.startswith("ddim"), calls(name), name))
+  body = table(["sampler-steps[-spacing]", "network calls", "FID-1k", "confident fraction",
+                "classes covered"],
+               [[name, str(calls(name)), metric(named[name], "fid"),
+                 metric(named[name], "confident_fraction"),
+                 metric(named[name], "classes_covered")] for name in order])
+  what = (f"The v, Min-SNR model of the section above (`{record['workdir']}`), "
+          f"{count(record['samples'])} samples per sampler, scored the same way. "
+          "DPM-Solver++ timesteps are uniform in log-SNR unless the name ends in `-time`. "
+          "The ddim-50, dpm_solver++-10 and dpm_solver++-20 rows are those of the section "
+          "above (`headline_fid_v.json`); the others come from the commands below.")
+  return section("Samplers on the headline model", "experiments/diffusion_cpu", what,
+                 record["commands"], record["hardware"], body)
+
+
 def input_pipeline() -> List[str]:
   record = load("experiments/diffusion_cpu/input_pipeline.json")
   rows = [[name, str(r["steps"]), metric(r, "device steps/s"), metric(r, "host steps/s")]
@@ -358,7 +383,7 @@ def bench() -> List[str]:
                  record["hardware"], body)
 
 
-SECTIONS = (headline_run, headline_fid, fid_floor, all_models, gan_losses, gan_runs,
+SECTIONS = (headline_run, headline_fid, solvers, fid_floor, all_models, gan_losses, gan_runs,
             autoencoders, samplers, recipes, families_2d, seeds, input_pipeline, bench)
 
 

@@ -2,8 +2,9 @@
 classifier for each, against the MNIST test split's statistics.
 
 Draws 1,000 samples per sampler from a run that headline_fid.py trained (its
---workdir), scores each as headline_fid.py does, and writes solvers.json here
-(every number with the command that made it).
+--workdir), scores each as headline_fid.py does, and adds a row per sampler to
+solvers.json here (every number with the commands that made it; rows of earlier
+invocations are kept, and each invocation is listed under "commands").
 
   python experiments/diffusion_cpu/solvers.py --data-dir ../shared/data \
       --inception-weights ../shared/data/fid_inception/default_1.pt \
@@ -11,6 +12,7 @@ Draws 1,000 samples per sampler from a run that headline_fid.py trained (its
 """
 
 import argparse
+import json
 import pathlib
 import sys
 
@@ -30,8 +32,11 @@ def main():
   args = parser.parse_args()
   args.reference_stats = str(pathlib.Path(args.data_dir) / "fid_stats" / "mnist_test.npz")
   workdir = pathlib.Path(args.workdir)
-  results = {"command": report.command_line(), "hardware": report.hardware(),
-             "reference": args.reference_stats, "samples": NUM, "workdir": str(workdir)}
+  out = pathlib.Path(args.out)
+  results = json.loads(out.read_text()) if out.is_file() else {"commands": []}
+  results["commands"].append(report.command_line())
+  results.update({"hardware": report.hardware(), "reference": args.reference_stats,
+                  "samples": NUM, "workdir": str(workdir)})
   for spec in args.samplers:
     sampler, steps, *spacing = spec.split(":")
     name = "-".join([sampler, steps, *spacing])
@@ -41,7 +46,7 @@ def main():
     sample = run(command + (["--spacing", spacing[0]] if spacing else []))
     record = fid_of([str(out.with_suffix(".npz"))], args, workdir / f"fid_{name}.json")
     results[name] = {"sample command": sample, **record}
-    report.write_json(pathlib.Path(args.out), results)  # each row as it lands
+    report.write_json(out, results)  # each row as it lands
   print(f"wrote {args.out}")
 
 
