@@ -1,9 +1,12 @@
 """Datasets by name: MNIST, Fashion-MNIST and synthetic 2-D Gaussian mixtures.
 
-Images come from, in order: the `data_dir` argument, `$JAXGEN_DATA_DIR`, or
-tensorflow-datasets. A data dir holds the IDX .gz files directly or in
-`mnist/` and `fashion-mnist/` (or `fashion_mnist/`) sub-folders, so both
-`../shared/data` and `../shared/data/mnist` work. Mixtures are generated.
+Images come from, in order: the `data_dir` argument, `$JAXGEN_DATA_DIR`,
+tensorflow-datasets where it has the data or can prepare it (it needs
+TensorFlow for that), else the IDX .gz files downloaded once into
+`$JAXGEN_CACHE_DIR/data` (`download.py`). A data dir holds the IDX .gz files
+directly or in `mnist/` and `fashion-mnist/` (or `fashion_mnist/`)
+sub-folders, so both `../shared/data` and `../shared/data/mnist` work.
+Mixtures are generated.
 """
 
 import dataclasses
@@ -13,6 +16,7 @@ from typing import Optional
 
 import numpy as np
 
+from jaxgen.data import download
 from jaxgen.data import idx
 from jaxgen.data import mixtures
 from jaxgen.data import tfds_source
@@ -67,10 +71,11 @@ def load(name: str, split: str = "train",
   if name in _IMAGE_DATASETS:
     data_dir = data_dir or os.environ.get(DATA_DIR_ENV)
     if data_dir:
-      images, labels = idx.load_split(
-          pathlib.Path(data_dir).expanduser(), name, split)
-    else:
+      images, labels = idx.load_split(pathlib.Path(data_dir).expanduser(), name, split)
+    elif tfds_source.can_load(name):
       images, labels = tfds_source.load_split(name, split)
+    else:
+      images, labels = idx.load_split(download.ensure_files(name), name, split)
     return Dataset(name, split, images, labels, num_classes=10)
   points, components = mixtures.load_split(name, split)
   return Dataset(name, split, points, components,

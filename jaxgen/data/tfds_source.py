@@ -1,9 +1,10 @@
 """MNIST / Fashion-MNIST through tensorflow-datasets, when no data dir is given.
 
 A dataset already prepared in the tfds data dir is read with
-`tfds.data_source` (array_record; needs no tensorflow). Otherwise tfds would
-have to download and prepare it, which needs tensorflow and the network; both
-are checked first, because tfds's downloader hangs for minutes offline.
+`tfds.data_source` (array_record; needs no tensorflow). Preparing it needs
+tensorflow and the network; both are checked first (`can_load`), because tfds's
+downloader hangs for minutes offline, and without them the data comes from
+`download.py` instead.
 """
 
 import importlib.util
@@ -14,7 +15,6 @@ from typing import Optional, Sequence, Tuple
 
 import numpy as np
 
-from jaxgen.errors import UsageError
 
 # Where tfds downloads each dataset from (the URLs in its builders).
 DOWNLOAD_HOSTS = {
@@ -25,10 +25,21 @@ DOWNLOAD_HOSTS = {
 _CONNECT_TIMEOUT_S = 3.0
 
 
+def can_load(name: str, tfds_data_dir: Optional[pathlib.Path] = None) -> bool:
+  """Whether tfds has dataset `name` prepared, or can prepare it: tensorflow is
+  installed and tfds's download host answers within 3 s."""
+  import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
+
+  if tfds.builder(name, data_dir=tfds_data_dir).is_prepared():
+    return True
+  return tensorflow_installed() and can_connect(*DOWNLOAD_HOSTS[name])
+
+
 def load_split(
     name: str, split: str, tfds_data_dir: Optional[pathlib.Path] = None,
 ) -> Tuple[np.ndarray, np.ndarray]:
-  """Reads split `split` of tfds dataset `name`, preparing it if it can.
+  """Reads split `split` of tfds dataset `name`, preparing it first if it must
+  (see `can_load`).
 
   Returns:
     images: uint8 [N, 28, 28, 1] in [0, 255].
@@ -36,8 +47,6 @@ def load_split(
   """
   import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
 
-  if not tfds.builder(name, data_dir=tfds_data_dir).is_prepared():
-    _check_can_prepare(name)
   source = tfds.data_source(
       name, split=split, data_dir=tfds_data_dir,
       download_and_prepare_kwargs={"file_format": "array_record"})
@@ -71,18 +80,3 @@ def can_connect(host: str, port: int) -> bool:
 
 def tensorflow_installed() -> bool:
   return importlib.util.find_spec("tensorflow") is not None
-
-
-def _check_can_prepare(name: str) -> None:
-  host, port = DOWNLOAD_HOSTS[name]
-  if not tensorflow_installed():
-    reason = "tensorflow is not installed"
-  elif not can_connect(host, port):
-    reason = f"{host} is unreachable"
-  else:
-    return
-  raise UsageError(
-      f"{name}: no local copy and no way to download it ({reason}); pass "
-      "--data-dir DIR (a folder with the IDX .gz files, e.g. ../shared/data) "
-      "or set JAXGEN_DATA_DIR, or install tensorflow and connect to the "
-      "network for tensorflow-datasets")

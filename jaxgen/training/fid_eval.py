@@ -9,7 +9,6 @@ pytorch-fid-compatible .npz files, e.g. `mnist_train.npz`; a run, a study or
 
 import dataclasses
 import logging
-import os
 import pathlib
 import time
 from typing import Any, Callable, Dict, Optional, Sequence
@@ -18,6 +17,7 @@ import jax
 import ml_collections
 import numpy as np
 
+from jaxgen import cache
 from jaxgen import data
 from jaxgen import plotting
 from jaxgen.errors import UsageError
@@ -34,8 +34,7 @@ _log = logging.getLogger(__name__)
 
 def cache_dir() -> pathlib.Path:
   """Where reference statistics are cached: $JAXGEN_CACHE_DIR/fid_stats."""
-  root = os.environ.get("JAXGEN_CACHE_DIR")
-  return (pathlib.Path(root) if root else inception_weights.CACHE_DIR) / "fid_stats"
+  return cache.cache_root() / "fid_stats"
 
 
 @dataclasses.dataclass(frozen=True)
