@@ -70,7 +70,7 @@ def checksum_problem(step_dir: pathlib.Path) -> str:
     if not isinstance(expected, dict):
       raise TypeError("no table of files")
   except (OSError, ValueError, KeyError, TypeError) as error:
-    return f"{checksum_file} is unreadable ({_first_line(error)})"
+    return f"its {CHECKSUM_FILE} is unreadable ({_first_line(error)})"
   actual = file_checksums(step_dir)
   for name, checksum in expected.items():
     if name not in actual:
