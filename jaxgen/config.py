@@ -8,7 +8,9 @@ the command line in ml_collections' syntax: `--config.optim.learning_rate=1e-3`.
 """
 
 import ast
-from typing import Any, Iterable
+import json
+import pathlib
+from typing import Any, Iterable, List
 
 import ml_collections
 
@@ -132,6 +134,43 @@ def check(config: ml_collections.ConfigDict) -> None:
   if "dropout" in config.net:
     checks.require(config, "net.dropout", checks.in_unit_interval, "in [0, 1)")
   MODELS.get(config.model).check(config)
+
+
+def to_json(config: ml_collections.ConfigDict) -> str:
+  """Every field of `config`, as `--print-config` prints it and a run records
+  it (config.json); `from_file` reads it back."""
+  return json.dumps(json.loads(config.to_json()), indent=2, sort_keys=True) + "\n"
+
+
+def from_file(path: str) -> ml_collections.ConfigDict:
+  """The config a JSON file holds (written by `--print-config`, or a run's
+  config.json): the defaults of its model, dataset and preset with each field
+  the file sets. An unknown field or a bad value is a UsageError naming the file."""
+  fix = "pass a file written by --print-config, or a run's config.json"
+  try:
+    record = json.loads(pathlib.Path(path).read_text())
+  except (OSError, ValueError) as error:
+    raise UsageError(f"cannot read config file {path} ({error}); {fix}") from None
+  if not (isinstance(record, dict) and
+          all(isinstance(record.get(k), str) for k in ("model", "dataset", "preset"))):
+    raise UsageError(f"config file {path} does not name a model, dataset and preset; {fix}")
+  try:
+    config = get_config(record["model"], record["dataset"], record["preset"])
+    return apply_overrides(config, _as_overrides(record))
+  except UsageError as error:
+    raise UsageError(f"config file {path}: {error}") from None
+
+
+def _as_overrides(record: dict, prefix: str = "") -> List[str]:
+  """{"net": {"channels": 16}} -> ["net.channels=16"]; JSON lists become tuples."""
+  overrides = []
+  for key, value in record.items():
+    if isinstance(value, dict) and value:
+      overrides += _as_overrides(value, f"{prefix}{key}.")
+    else:
+      value = tuple(value) if isinstance(value, list) else value
+      overrides.append(f"{prefix}{key}={value!r}")
+  return overrides
 
 
 def _parse_value(text: str) -> Any:

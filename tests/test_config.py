@@ -45,3 +45,15 @@ def test_unusable_values_name_the_field_and_the_fix(model, override, message):
     config_lib.check(config)
   assert message in str(error.value)
   assert f"--config.{override.split('=')[0]}=VALUE" in str(error.value)
+
+
+@pytest.mark.parametrize("preset", config_lib.PRESETS)
+@pytest.mark.parametrize("model", MODELS.names())
+def test_every_config_survives_its_file(model, preset, tmp_path):
+  """to_json (--print-config, a run's config.json) -> from_file is the same config,
+  tuples and all, for images and points."""
+  for dataset in ("mnist", "gmm_ring8"):
+    config = config_lib.get_config(model, dataset, preset)
+    path = tmp_path / f"{dataset}.json"
+    path.write_text(config_lib.to_json(config))
+    assert config_lib.from_file(str(path)) == config

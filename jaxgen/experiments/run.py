@@ -2,7 +2,8 @@
 
 Kept short on purpose: the logic lives in `jaxgen.training` so it can be used
 from a notebook. Any config field can be overridden in ml_collections' syntax,
-e.g. `--config.num_steps=500 --config.net.channels=64`.
+e.g. `--config.num_steps=500 --config.net.channels=64`; `--print-config` prints
+the resolved config as JSON and `--config FILE.json` starts from such a file.
 """
 
 import argparse
@@ -15,6 +16,7 @@ import jax
 
 from jaxgen import config as config_lib
 from jaxgen import families
+from jaxgen.errors import UsageError
 from jaxgen.experiments import compare
 from jaxgen.experiments.cli import (ArgumentParser, add_process_flags, parse_with_overrides,
                                     run_main, start_processes)
@@ -29,12 +31,18 @@ def parse_args(argv: Optional[Sequence[str]]) -> Tuple[argparse.Namespace, List[
       epilog="Extra flags --config.FIELD=VALUE override any config field, e.g. "
              "--config.diffusion.sampler=dpm_solver++ (diffusion samplers: "
              f"{', '.join(SAMPLERS.names())}).")
-  parser.add_argument("--model", default="ddim",
-                      help=f"one of: {', '.join(families.MODELS.names())}; or a comma "
-                           "list, or all: trains each and writes a comparison table")
-  parser.add_argument("--dataset", default="mnist",
-                      help="mnist, fashion_mnist, gmm_ring8 or gmm_grid25; a comma "
-                           "list makes one comparison table per dataset")
+  parser.add_argument("--model", default=None,
+                      help=f"one of: {', '.join(families.MODELS.names())} (default: ddim); "
+                           "or a comma list, or all: trains each and writes a comparison "
+                           "table")
+  parser.add_argument("--dataset", default=None,
+                      help="mnist (default), fashion_mnist, gmm_ring8 or gmm_grid25; a "
+                           "comma list makes one comparison table per dataset")
+  parser.add_argument("--config", default=None, metavar="FILE.json",
+                      help="start from the config in FILE (written by --print-config, or "
+                           "a run's config.json) instead of --model/--dataset/--preset")
+  parser.add_argument("--print-config", action="store_true",
+                      help="print the resolved config (every field, as JSON) and exit")
   parser.add_argument("--preset", default=None, choices=config_lib.PRESETS,
                       help="cpu (minutes on a laptop) or full (an accelerator run); "
                            "default: cpu when JAX sees only a CPU, else full")
@@ -58,19 +66,34 @@ def parse_args(argv: Optional[Sequence[str]]) -> Tuple[argparse.Namespace, List[
 def main(argv: Optional[Sequence[str]] = None) -> None:
   args, overrides = parse_args(argv)
   start_processes(args)
-  preset = args.preset or ("cpu" if jax.default_backend() == "cpu" else "full")
-  models = compare.parse_models(args.model)
-  datasets = [name.strip() for name in args.dataset.split(",") if name.strip()]
-  if len(models) > 1 or len(datasets) > 1 or args.model == "all":
-    workdir = pathlib.Path(args.workdir or "runs")
-    for dataset in datasets:
-      compare.run_models(models, dataset, preset, overrides, workdir,
-                         table_dir=pathlib.Path(args.table_dir or workdir),
-                         data_dir=args.data_dir, inception_weights=args.inception_weights)
-    return
-  config = config_lib.get_config(args.model, args.dataset, preset)
+  if args.config:
+    given = [f"--{name}" for name in ("model", "dataset", "preset") if getattr(args, name)]
+    if given:
+      raise UsageError(f"{', '.join(given)}: --config FILE names the model, dataset and "
+                       "preset; change them in the file or leave out --config")
+    config = config_lib.from_file(args.config)
+  else:
+    preset = args.preset or ("cpu" if jax.default_backend() == "cpu" else "full")
+    model, dataset = args.model or "ddim", args.dataset or "mnist"
+    models = compare.parse_models(model)
+    datasets = [name.strip() for name in dataset.split(",") if name.strip()]
+    if len(models) > 1 or len(datasets) > 1 or model == "all":
+      if args.print_config:
+        raise UsageError("--print-config prints one config: pass one --model and one "
+                         "--dataset")
+      workdir = pathlib.Path(args.workdir or "runs")
+      for dataset in datasets:
+        compare.run_models(models, dataset, preset, overrides, workdir,
+                           table_dir=pathlib.Path(args.table_dir or workdir),
+                           data_dir=args.data_dir, inception_weights=args.inception_weights)
+      return
+    config = config_lib.get_config(model, dataset, preset)
   config_lib.apply_overrides(config, overrides)
-  workdir = args.workdir or os.path.join("runs", f"{args.model}_{args.dataset}")
+  if args.print_config:
+    print(config_lib.to_json(config), end="")
+    return
+  preset = config.preset
+  workdir = args.workdir or os.path.join("runs", f"{config.model}_{config.dataset}")
   if distributed.is_main_process():
     print(f"jaxgen: {config.model} on {config.dataset}, preset {preset}, "
           f"{jax.device_count()} {jax.default_backend()} device(s) in "

@@ -343,5 +343,5 @@ def _record_config(config: ml_collections.ConfigDict, workdir: pathlib.Path,
           f"differ); use a new --workdir, or the same settings to resume")
   if write:
     partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps(current, indent=2, sort_keys=True) + "\n")
+    partial.write_text(config_lib.to_json(config))
     partial.replace(path)

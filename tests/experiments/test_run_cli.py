@@ -1,7 +1,11 @@
 """The training command: bad input is one line on stderr and exit code 2."""
 
+import json
+
 import pytest
 
+from jaxgen import config as config_lib
+from jaxgen.errors import UsageError
 from jaxgen.experiments import run
 from jaxgen.experiments.cli import run_main
 
@@ -66,3 +70,58 @@ def test_a_corrupt_config_json_in_the_workdir_is_one_line(tmp_path, capsys):
   code = run_main(run.main, ["--dataset", "gmm_ring8", "--workdir", str(tmp_path)])
   err = capsys.readouterr().err.strip().splitlines()
   assert code == 2 and f"{tmp_path / 'config.json'} is not the JSON object" in err[-1], err
+
+
+def test_print_config_prints_every_field_and_writes_nothing(tmp_path, capsys, monkeypatch):
+  monkeypatch.chdir(tmp_path)
+  argv = ["--print-config", "--model", "ddim", "--preset", "full",
+          "--config.num_steps=7"]
+  assert run_main(run.main, argv) == 0
+  printed = json.loads(capsys.readouterr().out)
+  expected = config_lib.get_config("ddim", "mnist", "full")
+  expected.num_steps = 7
+  assert printed == json.loads(expected.to_json())
+  assert not list(tmp_path.iterdir())
+
+
+def test_a_run_starts_from_the_config_file_it_came_from(tmp_path, capsys):
+  """--print-config, then --config FILE: the run records the same config."""
+  assert run_main(run.main, ["--print-config", "--model", "ddim", "--dataset", "gmm_ring8",
+                             "--config.net.hidden=16", "--config.num_steps=2",
+                             "--config.log_every=1", "--config.checkpoint_every=2",
+                             "--config.sample_every=2"]) == 0
+  (tmp_path / "ddim.json").write_text(capsys.readouterr().out)
+  assert run_main(run.main, ["--config", str(tmp_path / "ddim.json"),
+                             "--workdir", str(tmp_path / "run")]) == 0
+  recorded = json.loads((tmp_path / "run" / "config.json").read_text())
+  assert recorded == json.loads((tmp_path / "ddim.json").read_text())
+  # A run's own config.json starts it again (here: resumes it, one more step).
+  assert run_main(run.main, ["--config", str(tmp_path / "run" / "config.json"),
+                             "--config.num_steps=3", "--workdir", str(tmp_path / "run")]) == 0
+  assert json.loads((tmp_path / "run" / "summary.json").read_text())["steps"] == 3
+
+
+@pytest.mark.parametrize("content,extra,message", [
+    (None, [], "cannot read config file"),
+    ("{x", [], "cannot read config file"),
+    ('{"model": "ddim"}', [], "does not name a model, dataset and preset"),
+    ('{"model": "ddim", "dataset": "gmm_ring8", "preset": "cpu", "nett": {}}', [],
+     "unknown config field 'nett'"),
+    ('{"model": "ddim", "dataset": "gmm_ring8", "preset": "cpu", "batch_size": "big"}', [],
+     "bad value for config field 'batch_size'"),
+    ('{"model": "ddim", "dataset": "gmm_ring8", "preset": "cpu"}', ["--model", "gan"],
+     "--model: --config FILE names the model, dataset and preset"),
+])
+def test_a_bad_config_file_is_one_line(content, extra, message, tmp_path, capsys):
+  path = tmp_path / "config.json"
+  if content is not None:
+    path.write_text(content)
+  code = run_main(run.main, ["--config", str(path), "--workdir", str(tmp_path / "run"),
+                             *extra])
+  err = capsys.readouterr().err.strip().splitlines()
+  assert code == 2 and len(err) == 1 and message in err[0], err
+
+
+def test_print_config_takes_one_model():
+  with pytest.raises(UsageError, match="--print-config prints one config"):
+    run.main(["--print-config", "--model", "gan,vae"])
