@@ -11,6 +11,7 @@ from typing import Optional
 
 import jax
 from jax.experimental import multihost_utils
+import numpy as np
 
 from jaxgen.errors import UsageError
 
@@ -49,3 +50,10 @@ def wait_for_all(name: str) -> None:
   """Blocks until every process reaches the barrier `name` (no-op alone)."""
   if jax.process_count() > 1:
     multihost_utils.sync_global_devices(name)
+
+
+def max_over_processes(value: int) -> int:
+  """The largest of every process's `value` (a collective: every process calls it)."""
+  if jax.process_count() == 1:
+    return value
+  return int(np.max(multihost_utils.process_allgather(np.int32(value))))

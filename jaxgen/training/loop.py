@@ -96,7 +96,9 @@ def _check_steps_per_dispatch(config: ml_collections.ConfigDict, start_step: int
 
 class _StopRequest:
   """Turns Ctrl-C (SIGINT) and a preemption's SIGTERM into a flag the loop
-  checks between steps, so the state is whole when it is saved."""
+  checks between steps, so the state is whole when it is saved. Processes of
+  a multi-process run agree at each logged step: a signal to any of them stops
+  them all there, together (they must save the same step)."""
 
   SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -115,6 +117,14 @@ class _StopRequest:
   def __exit__(self, *exc):
     for s, handler in self._previous.items():
       signal.signal(s, handler)
+
+  def agreed(self, logged_step: bool) -> Optional[int]:
+    """The signal to stop on now, the same on every process, or None."""
+    if jax.process_count() == 1:
+      return self.signum
+    if not logged_step:
+      return None
+    return distributed.max_over_processes(self.signum or 0) or None
 
 
 def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
@@ -253,12 +263,13 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
         flush(step)
         log_fid(step)
         clock = time.perf_counter()
-      if stop.signum is not None:
+      signum = stop.agreed(logged_step=step % config.log_every == 0)
+      if signum:
         save(step)
-        log.say(f"interrupted ({signal.Signals(stop.signum).name}) at step {step}; "
+        log.say(f"interrupted ({signal.Signals(signum).name}) at step {step}; "
                 f"checkpoint saved in {workdir / 'checkpoints'}; rerun the same command "
                 f"to resume")
-        raise Interrupted(stop.signum)
+        raise Interrupted(signum)
   final_step = int(state.step)
   save(final_step)
   checkpointer.close()

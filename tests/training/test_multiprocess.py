@@ -3,6 +3,7 @@ evaluate like one process with the same global batch, and only process 0 writes.
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import pytest
 from jaxgen import config as config_lib
 from jaxgen.errors import UsageError
 from jaxgen.training import distributed, runs
+from jaxgen.training.checkpoints import Checkpointer
 from jaxgen.training.loop import train_and_evaluate
 
 # A VAE on MNIST small enough for CPU, with FID (statistics and samples) on.
@@ -91,3 +93,43 @@ def test_process_flags_go_together():
     distributed.initialize(coordinator="localhost:1234")
   with pytest.raises(UsageError, match="process-id must be in 0..1"):
     distributed.initialize("localhost:1234", num_processes=2, process_id=2)
+
+
+def test_sigterm_to_one_process_stops_both_at_one_saved_step(tmp_path):
+  """A preemption signal reaching one process: both save the same step and exit
+  143 (they agree at each logged step); the rerun resumes from it."""
+  port = free_port()
+  xla_flags = " ".join(flag for flag in os.environ.get("XLA_FLAGS", "").split()
+                       if "force_host_platform_device_count" not in flag)
+  env = {**os.environ, "XLA_FLAGS": xla_flags, "JAX_NUM_CPU_DEVICES": "1"}
+
+  def command(num_steps, process_id, port):
+    return [sys.executable, "-m", "jaxgen.experiments.run", "--dataset", "gmm_ring8",
+            "--workdir", str(tmp_path / "run"), "--coordinator", f"localhost:{port}",
+            "--num-processes", "2", "--process-id", str(process_id),
+            "--config.net.hidden=16", "--config.net.depth=1", "--config.batch_size=16",
+            "--config.log_every=5", "--config.sample_every=1000000",
+            f"--config.num_steps={num_steps}"]
+
+  processes = [subprocess.Popen(command(1_000_000, i, port), env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True) for i in range(2)]
+  try:
+    for line in processes[0].stderr:
+      if line.startswith("["):  # the first progress line: training is under way
+        break
+    processes[1].send_signal(signal.SIGTERM)
+    errors = [p.communicate(timeout=120)[1] for p in processes]
+  finally:
+    for p in processes:
+      p.kill()
+  assert [p.returncode for p in processes] == [143, 143], errors
+  saved = Checkpointer(tmp_path / "run" / "checkpoints").latest_step()
+  assert saved is not None and saved % 5 == 0
+  assert f"interrupted (SIGTERM) at step {saved}" in errors[0]
+
+  port = free_port()
+  reruns = [subprocess.Popen(command(saved + 5, i, port), env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True) for i in range(2)]
+  outputs = [p.communicate(timeout=300) for p in reruns]
+  assert [p.returncode for p in reruns] == [0, 0], [err[-2000:] for _, err in outputs]
+  assert f"resumed from step {saved}" in outputs[0][1]
