@@ -43,7 +43,7 @@ from jaxgen.metrics import kid as kid_lib
 from jaxgen.metrics import prdc as prdc_lib
 from jaxgen.metrics.classifier import DATASETS, classifier_metrics, load_classifier
 from jaxgen.metrics.features import FeatureExtractor
-from jaxgen.training import distributed
+from jaxgen.training import distributed, runs
 
 # pytorch-fid's IMAGE_EXTENSIONS.
 IMAGE_EXTENSIONS = {".bmp", ".jpg", ".jpeg", ".pgm", ".png", ".ppm", ".tif",
@@ -104,14 +104,15 @@ def _npz_input(spec: str, path: pathlib.Path) -> Input:
       if "mu" in keys and "sigma" in keys:
         stats = fid_lib.load_stats(path)
         return Input(spec, None, stats=(stats.mu, stats.sigma))
-      if "images" in keys or len(keys) == 1:
-        return _image_array_input(
-            spec, arrays["images" if "images" in keys else keys[0]])
+      # jaxgen's samples files (the grid's .npz), the usual name, or a lone array.
+      for key in (runs.SAMPLES_KEY, "images") + (tuple(keys) if len(keys) == 1 else ()):
+        if key in keys:
+          return _image_array_input(spec, arrays[key])
   except (OSError, ValueError, zipfile.BadZipFile) as error:  # not an npz; pickled objects
     raise UsageError(f"cannot read {path} as an .npz of numeric arrays ({error}); pass "
                      f"{_INPUT_HELP}") from None
   raise UsageError(f"{path} has arrays {keys}; expected 'mu' and 'sigma', "
-                   "'images', or a single uint8 image array")
+                   f"'{runs.SAMPLES_KEY}', 'images', or a single uint8 image array")
 
 
 def open_input(spec: str, data_dir: Optional[str]) -> Input:

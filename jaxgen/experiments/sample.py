@@ -25,6 +25,7 @@ from jaxgen.families import cycling_labels
 from jaxgen.families.diffusion import dpm_solver
 from jaxgen.families.diffusion.samplers import SAMPLERS, TUNABLE
 from jaxgen.training import sharding
+from jaxgen.training import runs
 from jaxgen.training.runs import load_run
 
 
@@ -85,11 +86,9 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
 
   out = pathlib.Path(args.out or pathlib.Path(args.workdir) / "samples" / f"sample_{sampler}.png")
   samples = np.asarray(samples)
-  plotting.save_samples(samples, out, config.dataset,
-                        ncols=10 if labels is not None and args.label is None else None)
-  stored = plotting.to_uint8(samples) if samples.ndim == 4 else samples
-  np.savez_compressed(out.with_suffix(".npz"), images=stored,
-                      labels=np.asarray(labels) if labels is not None else np.zeros(0))
+  runs.write_samples(samples, out, config.dataset,
+                     ncols=10 if labels is not None and args.label is None else None,
+                     labels=labels)
   if trajectory is not None:
     plotting.save_trajectory(np.asarray(trajectory)[:, :8], out.with_name(
         out.stem + "_trajectory.png"), config.dataset)

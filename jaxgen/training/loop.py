@@ -327,10 +327,7 @@ def _write_samples(samples: jnp.ndarray, step: int, config: ml_collections.Confi
   or float points) beside it; logs and returns any sample metrics."""
   samples = np.asarray(jax.device_get(samples))
   path = workdir / "samples" / f"{name or f'step_{step:07d}'}.png"
-  plotting.save_samples(samples, path, config.dataset,
-                        ncols=10 if config.conditional else None)
-  np.savez_compressed(path.with_suffix(".npz"), samples=plotting.to_uint8(samples)
-                      if samples.ndim == 4 else samples)
+  runs.write_samples(samples, path, config.dataset, ncols=10 if config.conditional else None)
   metrics = sample_metrics(samples, config.dataset, classifier)
   if metrics:
     log.write({"step": step, **metrics})

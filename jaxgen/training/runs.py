@@ -1,18 +1,34 @@
-"""A finished (or interrupted) run read back from its workdir, for sampling and evaluation."""
+"""A run's files: what a workdir holds, read back for sampling and evaluation,
+and the samples files that training and the sample command write alike."""
 
 import json
 import pathlib
-from typing import Tuple
+from typing import Optional, Tuple
 
 import jax
 import ml_collections
+import numpy as np
 
+from jaxgen import plotting
 from jaxgen.errors import UsageError
 from jaxgen.families import MODELS, DataSpec, Family
 from jaxgen.training.checkpoints import Checkpointer
 from jaxgen.training.state import TrainState, state_structure
 
 SPEC_FILE = "data_spec.json"
+SAMPLES_KEY = "samples"  # of the .npz beside each sample grid
+
+
+def write_samples(samples: np.ndarray, path: pathlib.Path, dataset: str,
+                  ncols: Optional[int] = None, labels: Optional[np.ndarray] = None) -> None:
+  """The grid (or scatter over the true density) at `path` (.png), and the
+  samples beside it as .npz: SAMPLES_KEY holds uint8 images [N, H, W, C] or
+  float points [N, 2]; "labels" [N] the classes of a conditional model's samples."""
+  plotting.save_samples(samples, path, dataset, ncols=ncols)
+  arrays = {SAMPLES_KEY: plotting.to_uint8(samples) if samples.ndim == 4 else samples}
+  if labels is not None:
+    arrays["labels"] = np.asarray(labels)
+  np.savez_compressed(pathlib.Path(path).with_suffix(".npz"), **arrays)
 
 
 def write_spec(spec: DataSpec, workdir: pathlib.Path) -> None:

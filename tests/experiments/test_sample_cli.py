@@ -31,7 +31,7 @@ def test_samples_are_written(workdir, tmp_path, capsys):
           "--trajectory", "--out", str(out)]
   assert run_main(sample.main, argv) == 0
   assert out.is_file() and (tmp_path / "s_trajectory.png").is_file()
-  assert np.load(tmp_path / "s.npz")["images"].shape == (32, 2)
+  assert np.load(tmp_path / "s.npz")["samples"].shape == (32, 2)
   assert "images/s" in capsys.readouterr().out
 
 
@@ -45,14 +45,14 @@ def test_samples_spread_over_devices_are_those_of_one_device(workdir, tmp_path):
   params = jax.device_put(family.sampling_params(state), jax.devices()[0])
   expected, _ = jax.jit(lambda p, rng: family.sample_with_trajectory(
       p, rng, 32, sampler="ddim", steps=3, eta=0.5))(params, jax.random.PRNGKey(5))
-  np.testing.assert_allclose(np.load(tmp_path / "s.npz")["images"], expected,
+  np.testing.assert_allclose(np.load(tmp_path / "s.npz")["samples"], expected,
                              rtol=1e-5, atol=1e-5)
 
 
 def test_dpm_solver_samples_are_written(workdir, capsys):
   argv = ["--workdir", str(workdir), "--num", "16", "--sampler", "dpm_solver++", "--steps", "3"]
   assert run_main(sample.main, argv) == 0
-  samples = np.load(workdir / "samples" / "sample_dpm_solver++.npz")["images"]
+  samples = np.load(workdir / "samples" / "sample_dpm_solver++.npz")["samples"]
   assert samples.shape == (16, 2) and np.all(np.isfinite(samples))
   assert "(dpm_solver++)" in capsys.readouterr().out
 
@@ -68,7 +68,7 @@ def test_solver_spacing_comes_from_the_flag_or_the_run_config(workdir, tmp_path)
     argv = ["--workdir", str(workdir), "--num", "8", "--sampler", "dpm_solver++",
             "--steps", "4", "--out", str(out)] + (["--spacing", spacing] if spacing else [])
     assert run_main(sample.main, argv) == 0
-    drawn[spacing] = np.load(out.with_suffix(".npz"))["images"]
+    drawn[spacing] = np.load(out.with_suffix(".npz"))["samples"]
   for spacing, key in (("time", "time"), ("logsnr", None)):
     expected = jax.jit(lambda p, rng, spacing=spacing: family.sample(
         p, rng, 8, sampler="dpm_solver++", steps=4, spacing=spacing))(

@@ -30,8 +30,8 @@ def weights(shared_data_dir):
 
 
 def test_fid_between_npz_and_png_folder(tmp_path, weights, capsys):
-  images_a = tmp_path / "a.npz"
-  np.savez(images_a, images=_digits(0))
+  images_a = tmp_path / "a.npz"  # laid out as the sample command writes it
+  np.savez(images_a, samples=_digits(0), labels=np.arange(8))
   folder = tmp_path / "b"
   folder.mkdir()
   for i, digit in enumerate(_digits(1)):

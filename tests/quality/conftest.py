@@ -53,7 +53,7 @@ def sample_with_cli(workdir: pathlib.Path, *args: str) -> np.ndarray:
   out = workdir / "cli_samples.png"
   run_jaxgen("sample", "--workdir", str(workdir), "--out", str(out), *args)
   with np.load(out.with_suffix(".npz")) as stored:
-    return stored["images"]
+    return stored["samples"]
 
 
 @pytest.fixture(name="train_with_cli")
