@@ -15,9 +15,8 @@ import os
 _XLA_CPU_FLAGS = (
     ("--xla_cpu_experimental_ynn_fusion_type=-individual_convolution,-reduce",
      "XLA:CPU's YNNPACK path runs each convolution unfused, and GroupNorm's strided "
-     "reductions slower than XLA's own reduction code; leaving both out of YNN cut "
-     "a UNet train step 1.7-3.7x (convolutions) and a UNet forward a further "
-     "~10% (reductions) on a 2-core CPU (jaxlib 0.10.2)",
+     "reductions slower than XLA's own reduction code; leaving both out of YNN makes "
+     "UNet train steps and forwards faster (measured in docs/performance.md)",
      ("0.10.",)),
 )
 

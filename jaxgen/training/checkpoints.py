@@ -175,8 +175,8 @@ class Checkpointer:
       return False
     if jax.process_count() == 1:
       # One copy, from one device: orbax's replica-parallel writing of a state
-      # replicated on N devices compiles a slice per device and array shape
-      # (about 25 s for a small UNet on 8 CPU devices), and writes the same bytes.
+      # replicated on N devices compiles a slice per device and array shape, and
+      # writes the same bytes (docs/performance.md).
       state = jax.device_put(state, jax.devices()[0])
     self._manager.save(step, args=ocp.args.StandardSave(state))
     self._manager.wait_until_finished()

@@ -34,7 +34,7 @@ class TrainState:
 def state_structure(family: Any, sharding: jax.sharding.Sharding) -> TrainState:
   """The shapes and dtypes of family.init_state's TrainState, placed by
   `sharding`: what a checkpoint restores into, found without compiling the
-  initialisation (which takes XLA:CPU seconds for a UNet's random draws)."""
+  initialisation (slow on XLA:CPU for a UNet's random draws; docs/performance.md)."""
   shapes = jax.eval_shape(family.init_state, jax.random.PRNGKey(0))
   return jax.tree_util.tree_map(
       lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=sharding), shapes)

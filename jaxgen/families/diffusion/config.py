@@ -33,8 +33,8 @@ def configure(config: ml_collections.ConfigDict, preset: str, is_image: bool,
 
 def _image_defaults(config: ml_collections.ConfigDict, preset: str) -> None:
   if preset == "cpu":
-    # About 26 GFLOP per train step at batch 64 (XLA's cost analysis), sized so
-    # the headline command trains in ~10 minutes on a 2-core CPU (1.7 steps/s).
+    # Sized so the headline command trains in minutes on a 2-core CPU
+    # (docs/performance.md).
     # The v target with Min-SNR weighting learns digits fastest for that budget
     # (experiments/diffusion_recipe/); the full preset keeps the papers' eps.
     config.diffusion.update(dict(target="v", loss_weighting="min_snr"))

@@ -48,7 +48,7 @@ class GANFamily(Family):
   def __init__(self, config: ml_collections.ConfigDict, spec: DataSpec):
     super().__init__(config, spec)
     options = config.gan
-    self.loss = LOSSES.get(options.loss)
+    self.losses = LOSSES.get(options.loss)  # the critic's and the generator's
     if options.n_critic < 1 or config.batch_size % options.n_critic:
       raise UsageError(f"batch_size {config.batch_size} must be a positive multiple of "
                        f"gan.n_critic {options.n_critic}: each critic update takes "
@@ -91,7 +91,7 @@ class GANFamily(Family):
                                        train=True)
     fake_scores, d_stats = apply_model(self.critic, d_params, d_stats, fake, labels,
                                        train=True)
-    loss, metrics = self.loss.discriminator(real_scores, fake_scores)
+    loss, metrics = self.losses.discriminator(real_scores, fake_scores)
     gp_weight = self.config.gan.gp_weight
     if gp_weight > 0:
       critic = lambda x: apply_model(self.critic, d_params, d_stats, x, labels,
@@ -109,7 +109,7 @@ class GANFamily(Family):
     fake, g_stats = apply_model(self.generator, g_params, g_stats,
                                 self._latents(rng, num), labels, train=True)
     scores, _ = apply_model(self.critic, d_params, d_stats, fake, labels, train=True)
-    return self.loss.generator(scores), {"batch_stats": g_stats}
+    return self.losses.generator(scores), {"batch_stats": g_stats}
 
   def train_step(self, state: TrainState, batch: dict, rng: jax.Array):
     """n_critic critic updates, then one generator update.
@@ -146,7 +146,7 @@ class GANFamily(Family):
     carry = (state.params["discriminator"], d_opt_state,
              state.model_state["discriminator"], state.model_state["generator"])
     # Unrolled: inside a loop body XLA:CPU (jaxlib 0.10.2) runs the critic's
-    # weight-gradient convolutions in a generic loop, 20x slower (docs/performance.md).
+    # weight-gradient convolutions in a generic loop, far slower (docs/performance.md).
     (d_params, d_opt_state, d_stats, g_stats), d_metrics = jax.lax.scan(
         critic_update, carry, (chunks, jax.random.split(critic_rng, n_critic)),
         unroll=True)
