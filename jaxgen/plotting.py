@@ -1,6 +1,8 @@
 """Pictures of a run: sample grids, 2-D scatters, trajectories, loss curves.
 
 Images come in as float32 in [-1, 1] ([N, H, W, C]) or uint8 in [0, 255].
+Figures are matplotlib `Figure` objects written straight to files, so no
+pyplot backend is selected or touched (a notebook keeps its own).
 """
 
 import json
@@ -8,13 +10,11 @@ import math
 import pathlib
 from typing import Mapping, Optional
 
-import matplotlib
+import matplotlib.image
+import numpy as np
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")  # files only; no display on servers and CI
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from jaxgen.data.mixtures import get_mixture  # noqa: E402
+from jaxgen.data.mixtures import get_mixture
 
 
 def to_uint8(images: np.ndarray) -> np.ndarray:
@@ -43,13 +43,14 @@ def save_image_grid(images: np.ndarray, path: pathlib.Path,
   grid = image_grid(images, ncols)
   path = pathlib.Path(path)
   path.parent.mkdir(parents=True, exist_ok=True)
-  plt.imsave(path, grid[..., 0] if grid.shape[-1] == 1 else grid,
+  matplotlib.image.imsave(path, grid[..., 0] if grid.shape[-1] == 1 else grid,
              cmap="gray", vmin=0, vmax=255)
 
 
 def save_points(points: np.ndarray, path: pathlib.Path, dataset: str) -> None:
   """Scatter of [N, 2] points over the true density of `dataset` (a mixture)."""
-  fig, ax = plt.subplots(figsize=(5, 5))
+  fig = Figure(figsize=(5, 5))
+  ax = fig.subplots()
   _scatter(ax, points, dataset)
   _save(fig, path)
 
@@ -71,8 +72,8 @@ def save_sample_panels(panels: Mapping[str, np.ndarray], path: pathlib.Path,
                        dataset: str) -> None:
   """One titled panel per entry: an image grid for [N, H, W, C] samples
   (float in [-1, 1] or uint8), a scatter over the true density for [N, 2]."""
-  fig, axes = plt.subplots(1, len(panels), figsize=(3.5 * len(panels), 3.7),
-                           squeeze=False)
+  fig = Figure(figsize=(3.5 * len(panels), 3.7))
+  axes = fig.subplots(1, len(panels), squeeze=False)
   for ax, (title, samples) in zip(axes[0], panels.items()):
     if samples.ndim == 4:
       grid = image_grid(samples)
@@ -91,11 +92,11 @@ def save_png_panels(images: Mapping[str, pathlib.Path], path: pathlib.Path,
   """Existing PNGs side by side (or `columns` per row), each titled by its key."""
   columns = columns or len(images)
   rows = math.ceil(len(images) / columns)
-  loaded = {title: plt.imread(str(png)) for title, png in images.items()}
+  loaded = {title: matplotlib.image.imread(str(png)) for title, png in images.items()}
   height, width = next(iter(loaded.values())).shape[:2]
   scale = 8 / (width * columns)
-  fig, axes = plt.subplots(rows, columns, squeeze=False,
-                           figsize=(8, max(rows * height * scale, 1) + 0.4 * rows))
+  fig = Figure(figsize=(8, max(rows * height * scale, 1) + 0.4 * rows))
+  axes = fig.subplots(rows, columns, squeeze=False)
   for ax in axes.ravel():
     ax.axis("off")
   for ax, (title, image) in zip(axes.ravel(), loaded.items()):
@@ -124,7 +125,8 @@ def save_trajectory(trajectory: np.ndarray, path: pathlib.Path, dataset: str = "
     rows = np.swapaxes(frames, 0, 1)                        # [B, cols, H, W, C]
     save_image_grid(rows.reshape((-1,) + rows.shape[2:]), path, ncols=len(picks))
     return
-  fig, axes = plt.subplots(1, len(picks), figsize=(2.5 * len(picks), 2.5))
+  fig = Figure(figsize=(2.5 * len(picks), 2.5))
+  axes = fig.subplots(1, len(picks))
   for ax, pick in zip(np.atleast_1d(axes), picks):
     _scatter(ax, trajectory[pick], dataset)
     ax.set_title(f"step {pick + 1}/{steps}", fontsize=8)
@@ -136,7 +138,8 @@ def save_trajectory(trajectory: np.ndarray, path: pathlib.Path, dataset: str = "
 def save_latent_scatter(codes: np.ndarray, labels: np.ndarray,
                         path: pathlib.Path) -> None:
   """codes: float32 [N, 2] latent means; labels: int [N], one colour each."""
-  fig, ax = plt.subplots(figsize=(5, 5))
+  fig = Figure(figsize=(5, 5))
+  ax = fig.subplots()
   points = ax.scatter(codes[:, 0], codes[:, 1], c=labels, cmap="tab10", s=4, alpha=0.7)
   ax.legend(*points.legend_elements(), title="class", fontsize=7, loc="best")
   ax.set_xlabel("z[0]")
@@ -164,7 +167,8 @@ def save_loss_curves(metrics_path: pathlib.Path, path: pathlib.Path) -> None:
         series[key][1].append(value)
   if not series:
     return
-  fig, axes = plt.subplots(1, len(series), figsize=(4 * len(series), 3), squeeze=False)
+  fig = Figure(figsize=(4 * len(series), 3))
+  axes = fig.subplots(1, len(series), squeeze=False)
   for ax, (key, (steps, values)) in zip(axes[0], sorted(series.items())):
     ax.plot(steps, values)
     ax.set_title(key)
@@ -179,4 +183,3 @@ def _save(fig, path: pathlib.Path) -> None:
   path.parent.mkdir(parents=True, exist_ok=True)
   fig.tight_layout()
   fig.savefig(path, dpi=100)
-  plt.close(fig)

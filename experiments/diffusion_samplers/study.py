@@ -41,7 +41,7 @@ from jaxgen.training.loop import train_and_evaluate  # noqa: E402
 from jaxgen.training.runs import load_run  # noqa: E402
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 import numpy as np  # noqa: E402
 
 HERE = pathlib.Path(__file__).resolve().parent
@@ -226,7 +226,8 @@ def write_results(rows: Sequence[Dict[str, Any]], trained: Dict[str, Dict[str, f
       "hardware": report.hardware(), "command": report.command_line(),
       "fid_samples": fid_samples, "reference": reference, "models": trained,
       "wall_seconds": wall_seconds, "rows": list(rows)})
-  fig, ax = plt.subplots(figsize=(6, 4))
+  fig = Figure(figsize=(6, 4))
+  ax = fig.subplots()
   for r in rows:
     if r["table"] != "samplers":
       continue
@@ -239,7 +240,6 @@ def write_results(rows: Sequence[Dict[str, Any]], trained: Dict[str, Dict[str, f
   ax.set_ylabel(f"FID ({fid_samples} samples)")
   fig.tight_layout()
   fig.savefig(out / "fid_vs_time.png", dpi=100)
-  plt.close(fig)
 
 
 if __name__ == "__main__":
