@@ -143,74 +143,135 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
   SIGTERM (a checkpoint is saved first).
   """
   started = time.perf_counter()
-  config_lib.check(config)
-  classifier = sample_classifier(config)  # a bad weights file fails before training
-  workdir = pathlib.Path(workdir)
-  try:
-    workdir.mkdir(parents=True, exist_ok=True)
-  except OSError as error:
-    raise UsageError(f"cannot make the workdir {workdir}: {error.strerror}; pass a "
-                     "folder that can be written (--workdir DIR)") from None
-  main = distributed.is_main_process()
-  _record_config(config, workdir, write=main)
-  dataset = data.load(config.dataset, "train", data_dir)
-  family = build_family(config, dataset)
-  if main:
-    runs.write_spec(family.spec, workdir)
-  mesh = sharding.make_mesh(devices)
-  sharding.check_batch_size(config.batch_size, mesh)
-  replicated = sharding.replicated(mesh)
-  log = Logbook(workdir, config.num_steps, active=main)
+  run = _Run(config, pathlib.Path(workdir), data_dir, inception_weights, devices)
+  run.train()
+  return run.finish(wall_started=started)
 
-  checkpointer = Checkpointer(workdir / "checkpoints", config.keep_checkpoints)
-  if checkpointer.latest_step() is None:
-    state = jax.device_put(initial_state(family, config.seed), replicated)
-  else:
-    state = checkpointer.restore(state_structure(family, replicated), say=log.say,
-                                 set_aside=True)
-    log.say(f"resumed from step {int(state.step)} in {workdir / 'checkpoints'}")
-  log.resume(int(state.step))
-  x_all = jax.device_put(dataset.x, replicated)
-  labels_all = jax.device_put(dataset.labels.astype(np.int32), replicated)
-  train_step = compile_train_step(family, config, mesh)
-  sample_fn = _compile_sampler(family, config, config.num_samples, mesh)
-  sample_rng = jax.random.PRNGKey(config.seed + 1)  # fixed noise: grids compare across steps
-  fid_eval = None
-  if config.fid.num_samples:  # before training, so a missing file fails fast
-    fid_eval = FidEvaluator.from_config(config, data_dir=data_dir,
-                                        inception_weights_path=inception_weights,
-                                        devices=devices)
-    fid_draw = _compile_sampler(family, config, fid_eval.extractor.batch_size, mesh)
-    fid_rng = jax.random.PRNGKey(config.seed + 2)
 
-  def log_fid(step: int) -> Dict[str, Any]:
-    draw = functools.partial(fid_draw, family.sampling_params(state))
-    metrics = fid_eval(draw, fid_rng)
-    log.say(f"step {step}: {report.format_metrics(metrics)} "
-            f"(vs {fid_eval.reference.name})")
-    record = {"fid/reference": fid_eval.reference.name, **metrics}
-    log.write({"step": step, **record})
-    return record
+class _TrainClock:
+  """Time spent in train steps: steps/s of each logged interval and the total,
+  leaving out compiling, checkpoints, sample grids and FID (`restart` after each)."""
 
-  pending: List[Dict[str, Any]] = []
-  start_step = int(state.step)
-  per_call = _check_steps_per_dispatch(config, start_step, workdir / "checkpoints")
-  clock = time.perf_counter()
-  steps_since_clock = 0
-  train_seconds = 0.0  # time in train steps after the first (compiling) one
+  def __init__(self):
+    self.train_seconds = 0.0
+    self.restart()
 
-  def kept_checkpoint() -> str:
-    kept = checkpointer.latest_step()
-    if kept is None:
-      return "No checkpoint had been saved yet"
-    return f"The last good checkpoint (step {kept}) is kept in {workdir / 'checkpoints'}"
+  def restart(self) -> None:
+    self._start, self._steps = time.perf_counter(), 0
 
-  def flush(step: int) -> None:
+  def count(self, steps: int) -> None:
+    self._steps += steps
+
+  def seconds(self) -> float:
+    return time.perf_counter() - self._start
+
+  def lap(self) -> Optional[float]:
+    """Ends an interval: adds its time to the total; its steps/s (None when
+    no step was timed in it)."""
+    elapsed = self.seconds()
+    self.train_seconds += elapsed
+    rate = self._steps / max(elapsed, 1e-9) if self._steps else None
+    self.restart()
+    return rate
+
+
+class _Run:
+  """One invocation of train_and_evaluate: set up (or resumed) in __init__,
+  trained by `train`, finished (samples, FID, test metrics, summary, figures)
+  by `finish`."""
+
+  def __init__(self, config: ml_collections.ConfigDict, workdir: pathlib.Path,
+               data_dir: Optional[str], inception_weights: Optional[str],
+               devices: Optional[Sequence[jax.Device]]):
+    config_lib.check(config)
+    self.config, self.workdir, self.data_dir = config, workdir, data_dir
+    self.classifier = sample_classifier(config)  # a bad weights file fails before training
+    try:
+      workdir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+      raise UsageError(f"cannot make the workdir {workdir}: {error.strerror}; pass a "
+                       "folder that can be written (--workdir DIR)") from None
+    self.main = distributed.is_main_process()
+    _record_config(config, workdir, write=self.main)
+    dataset = data.load(config.dataset, "train", data_dir)
+    self.family = family = build_family(config, dataset)
+    if self.main:
+      runs.write_spec(family.spec, workdir)
+    mesh = sharding.make_mesh(devices)
+    sharding.check_batch_size(config.batch_size, mesh)
+    self.replicated = sharding.replicated(mesh)
+    self.log = Logbook(workdir, config.num_steps, active=self.main)
+    self.checkpointer = Checkpointer(workdir / "checkpoints", config.keep_checkpoints)
+    if self.checkpointer.latest_step() is None:
+      self.state = jax.device_put(initial_state(family, config.seed), self.replicated)
+    else:
+      self.state = self.checkpointer.restore(state_structure(family, self.replicated),
+                                             say=self.log.say, set_aside=True)
+      self.log.say(f"resumed from step {int(self.state.step)} in {workdir / 'checkpoints'}")
+    self.start_step = int(self.state.step)
+    self.log.resume(self.start_step)
+    self.data = (jax.device_put(dataset.x, self.replicated),
+                 jax.device_put(dataset.labels.astype(np.int32), self.replicated))
+    self.train_step = compile_train_step(family, config, mesh)
+    self.sample_fn = _compile_sampler(family, config, config.num_samples, mesh)
+    self.sample_rng = jax.random.PRNGKey(config.seed + 1)  # fixed noise: grids compare
+    self.fid_eval = None
+    if config.fid.num_samples:  # before training, so a missing file fails fast
+      self.fid_eval = FidEvaluator.from_config(config, data_dir=data_dir,
+                                               inception_weights_path=inception_weights,
+                                               devices=devices)
+      self.fid_draw = _compile_sampler(family, config, self.fid_eval.extractor.batch_size,
+                                       mesh)
+    self.pending: List[Dict[str, Any]] = []  # metrics of the steps not yet logged
+    self.clock = _TrainClock()
+
+  def train(self) -> None:
+    """Train steps from the restored step to config.num_steps, with the
+    logging, checkpoints, sample grids and FID that the config's intervals ask for."""
+    config, log = self.config, self.log
+    per_call = _check_steps_per_dispatch(config, self.start_step,
+                                         self.workdir / "checkpoints")
+    first = self.start_step + per_call
+    self.clock.restart()
+    with _StopRequest() as stop:
+      for step in range(first, config.num_steps + 1, per_call):
+        self.state, metrics = self.train_step(self.state, *self.data)
+        self.pending.append(metrics)
+        self.clock.count(per_call)
+        if step == first:
+          jax.block_until_ready(self.state)
+          log.say(f"compiled and ran the first "
+                  f"{'step' if per_call == 1 else f'{per_call} steps'} in "
+                  f"{self.clock.seconds():.1f} s")
+          self.clock.restart()  # steps/s leaves compiling out
+        if step % config.log_every == 0:
+          self.flush(step)
+        if step % config.checkpoint_every == 0:
+          self.save(step)
+        if step % config.sample_every == 0 and step < config.num_steps:
+          self.flush(step)
+          samples = self.sample_fn(self.family.sampling_params(self.state), self.sample_rng)
+          if self.main:
+            _write_samples(samples, step, config, self.workdir, log, self.classifier)
+          self.clock.restart()
+        if self.fid_eval and config.fid.every and step % config.fid.every == 0 and (
+            step < config.num_steps):
+          self.flush(step)
+          self.log_fid(step)
+          self.clock.restart()
+        signum = stop.agreed(logged_step=step % config.log_every == 0)
+        if signum:
+          self.save(step)
+          log.say(f"interrupted ({signal.Signals(signum).name}) at step {step}; "
+                  f"checkpoint saved in {self.workdir / 'checkpoints'}; rerun the same "
+                  "command to resume")
+          raise Interrupted(signum)
+
+  def flush(self, step: int) -> None:
     """Checks and logs the metrics of the steps since the last flush."""
-    nonlocal clock, steps_since_clock, train_seconds
-    if not pending:
+    if not self.pending:
       return
-    fetched = jax.device_get(pending)  # each metric: a scalar or [steps_per_dispatch]
+    fetched = jax.device_get(self.pending)  # each metric: a scalar or [steps_per_dispatch]
     history = {k: np.concatenate([np.ravel(m[k]) for m in fetched]) for k in fetched[0]}
     for name, values in history.items():  # the loss, its terms and the gradient norms
       bad = np.flatnonzero(~np.isfinite(values))
@@ -218,96 +279,83 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
         first = step - len(values) + int(bad[0]) + 1
         raise TrainingError(
             f"{name} became {values[bad[0]]} at step {first}; training stopped. "
-            f"{kept_checkpoint()}; try a lower learning rate "
+            f"{self.kept_checkpoint()}; try a lower learning rate "
             f"(--config.optim*.learning_rate)")
     means = {k: float(np.mean(v)) for k, v in history.items()}
-    elapsed = time.perf_counter() - clock
-    train_seconds += elapsed
-    # None where no step was timed: the first call's compiling is left out.
-    steps_per_second = steps_since_clock / max(elapsed, 1e-9) if steps_since_clock else None
-    log.write({"step": step, **means,
-               **({"steps/s": steps_per_second} if steps_per_second else {})})
-    log.progress(step, means, steps_per_second)
-    pending.clear()
-    clock, steps_since_clock = time.perf_counter(), 0
+    steps_per_second = self.clock.lap()
+    self.log.write({"step": step, **means,
+                    **({"steps/s": steps_per_second} if steps_per_second else {})})
+    self.log.progress(step, means, steps_per_second)
+    self.pending.clear()
 
-  def save(step: int) -> None:
-    flush(step)
-    if not checkpointer.save(state):
+  def save(self, step: int) -> None:
+    self.flush(step)
+    if not self.checkpointer.save(self.state):
       raise TrainingError(f"the train state (params, EMA or optimizer state) is not finite "
-                          f"at step {step}; not saved. {kept_checkpoint()}")
+                          f"at step {step}; not saved. {self.kept_checkpoint()}")
+    self.clock.restart()  # steps/s counts training only
 
-  with _StopRequest() as stop:
-    for step in range(start_step + per_call, config.num_steps + 1, per_call):
-      state, metrics = train_step(state, x_all, labels_all)
-      pending.append(metrics)
-      steps_since_clock += per_call
-      if step == start_step + per_call:
-        jax.block_until_ready(state)
-        log.say(f"compiled and ran the first {'step' if per_call == 1 else f'{per_call} steps'}"
-                f" in {time.perf_counter() - clock:.1f} s")
-        clock, steps_since_clock = time.perf_counter(), 0  # steps/s leaves compiling out
-      if step % config.log_every == 0:
-        flush(step)
-      if step % config.checkpoint_every == 0:
-        save(step)
-        clock = time.perf_counter()  # steps/s counts training only
-      if step % config.sample_every == 0 and step < config.num_steps:
-        flush(step)
-        samples = sample_fn(family.sampling_params(state), sample_rng)
-        if main:
-          _write_samples(samples, step, config, workdir, log, classifier)
-        clock = time.perf_counter()
-      if fid_eval and config.fid.every and step % config.fid.every == 0 and (
-          step < config.num_steps):
-        flush(step)
-        log_fid(step)
-        clock = time.perf_counter()
-      signum = stop.agreed(logged_step=step % config.log_every == 0)
-      if signum:
-        save(step)
-        log.say(f"interrupted ({signal.Signals(signum).name}) at step {step}; "
-                f"checkpoint saved in {workdir / 'checkpoints'}; rerun the same command "
-                f"to resume")
-        raise Interrupted(signum)
-  final_step = int(state.step)
-  save(final_step)
-  checkpointer.close()
-  params = family.sampling_params(state)
-  sampler = sample_fn.lower(params, sample_rng).compile()
-  clock = time.perf_counter()
-  samples = jax.block_until_ready(sampler(params, sample_rng))
-  sample_seconds = time.perf_counter() - clock
-  summary = _write_samples(samples, final_step, config, workdir, log, classifier,
-                           name="final") if main else {}
-  if fid_eval:
-    summary.update(log_fid(final_step))
-  test = data.load(config.dataset, "test", data_dir)
-  test_batch = jax.device_put({"x": test.x, "labels": test.labels.astype(np.int32)},
-                              replicated)
-  test_batch["x"] = to_model_range(test_batch["x"])
-  test_metrics = family.evaluate(params, test_batch, sample_rng)
-  if test_metrics:
-    log.write({"step": final_step, "split": "test", **test_metrics})
-    log.say(f"test split: {report.format_metrics(test_metrics)}")
-  if main:
-    report.write_json(workdir / "summary.json", {
-        "model": config.model, "dataset": config.dataset, "preset": config.preset,
-        "steps": final_step, "steps_this_run": final_step - start_step,
-        "train_seconds": train_seconds, "wall_seconds": time.perf_counter() - started,
-        "parameters": sum(np.size(p) for p in jax.tree_util.tree_leaves(state.params)),
-        "samples/s": config.num_samples / sample_seconds,
-        **summary, **{f"test/{k}": v for k, v in test_metrics.items()}})
-    # Figures are drawn by this process alone, from host copies of the params.
-    count = family.figure_examples
-    examples = {"x": to_model_range(test.x[:count]),
-                "labels": jnp.asarray(test.labels[:count], jnp.int32)}
-    family.write_figures(jax.device_get(params), sample_rng, workdir, examples)
-    plotting.save_loss_curves(workdir / "metrics.jsonl", workdir / "loss_curve.png")
-  log.say(f"done: {final_step} steps; samples in {workdir / 'samples' / 'final.png'}; "
-          f"metrics, plots and checkpoints in {workdir}")
-  distributed.wait_for_all("jaxgen: run written")
-  return state
+  def kept_checkpoint(self) -> str:
+    kept = self.checkpointer.latest_step()
+    if kept is None:
+      return "No checkpoint had been saved yet"
+    return (f"The last good checkpoint (step {kept}) is kept in "
+            f"{self.workdir / 'checkpoints'}")
+
+  def log_fid(self, step: int) -> Dict[str, Any]:
+    draw = functools.partial(self.fid_draw, self.family.sampling_params(self.state))
+    metrics = self.fid_eval(draw, jax.random.PRNGKey(self.config.seed + 2))
+    self.log.say(f"step {step}: {report.format_metrics(metrics)} "
+                 f"(vs {self.fid_eval.reference.name})")
+    record = {"fid/reference": self.fid_eval.reference.name, **metrics}
+    self.log.write({"step": step, **record})
+    return record
+
+  def finish(self, wall_started: float) -> TrainState:
+    """The last checkpoint, the final samples (timed), FID, the test split's
+    metrics, summary.json and the figures; returns the final state."""
+    config, family, state, log = self.config, self.family, self.state, self.log
+    final_step = int(state.step)
+    self.save(final_step)
+    self.checkpointer.close()
+    params = family.sampling_params(state)
+    sampler = self.sample_fn.lower(params, self.sample_rng).compile()
+    clock = time.perf_counter()
+    samples = jax.block_until_ready(sampler(params, self.sample_rng))
+    sample_seconds = time.perf_counter() - clock
+    summary = _write_samples(samples, final_step, config, self.workdir, log,
+                             self.classifier, name="final") if self.main else {}
+    if self.fid_eval:
+      summary.update(self.log_fid(final_step))
+    test = data.load(config.dataset, "test", self.data_dir)
+    test_batch = jax.device_put({"x": test.x, "labels": test.labels.astype(np.int32)},
+                                self.replicated)
+    test_batch["x"] = to_model_range(test_batch["x"])
+    test_metrics = family.evaluate(params, test_batch, self.sample_rng)
+    if test_metrics:
+      log.write({"step": final_step, "split": "test", **test_metrics})
+      log.say(f"test split: {report.format_metrics(test_metrics)}")
+    if self.main:
+      report.write_json(self.workdir / "summary.json", {
+          "model": config.model, "dataset": config.dataset, "preset": config.preset,
+          "steps": final_step, "steps_this_run": final_step - self.start_step,
+          "train_seconds": self.clock.train_seconds,
+          "wall_seconds": time.perf_counter() - wall_started,
+          "parameters": sum(np.size(p) for p in jax.tree_util.tree_leaves(state.params)),
+          "samples/s": config.num_samples / sample_seconds,
+          **summary, **{f"test/{k}": v for k, v in test_metrics.items()}})
+      # Figures are drawn by this process alone, from host copies of the params.
+      count = family.figure_examples
+      examples = {"x": to_model_range(test.x[:count]),
+                  "labels": jnp.asarray(test.labels[:count], jnp.int32)}
+      family.write_figures(jax.device_get(params), self.sample_rng, self.workdir, examples)
+      plotting.save_loss_curves(self.workdir / "metrics.jsonl",
+                                self.workdir / "loss_curve.png")
+    log.say(f"done: {final_step} steps; samples in "
+            f"{self.workdir / 'samples' / 'final.png'}; metrics, plots and checkpoints in "
+            f"{self.workdir}")
+    distributed.wait_for_all("jaxgen: run written")
+    return state
 
 
 def _compile_sampler(family: Family, config: ml_collections.ConfigDict, num: int, mesh):
