@@ -58,6 +58,7 @@ def test_gan_losses_study(tmp_path, fid_args):
   assert comparison["real_test_split"]["classes_covered"] == 10
 
 
+@pytest.mark.long  # ~140 s of the CI machine, which the diffusion floor on MNIST needs
 @pytest.mark.slow
 def test_diffusion_samplers_study(tmp_path, fid_args):
   # A small two-level UNet keeps the ten sampler compilations short; two levels, not
