@@ -8,19 +8,24 @@ the command line in ml_collections' syntax: `--config.optim.learning_rate=1e-3`.
 """
 
 import ast
+import importlib.util
 import json
 import pathlib
-from typing import Any, Iterable, List
+from typing import Any, Dict, Iterable, List
 
 import ml_collections
 
 from jaxgen import checks
 from jaxgen import data
-from jaxgen.errors import UsageError
+from jaxgen.errors import UsageError, first_line
 from jaxgen.families import MODELS
 from jaxgen.training import optim
 
 PRESETS = ("cpu", "full")
+# Every (model, preset) written out in full, for one image and one 2-D dataset
+# (the others of each kind differ only in `dataset`): scripts/make_configs.py.
+SHIPPED_DIR = pathlib.Path(__file__).parent / "configs"
+SHIPPED_DATASETS = ("mnist", "gmm_ring8")
 # Fields that may change when a run resumes (they do not change the model).
 RESUMABLE_FIELDS = ("num_steps", "steps_per_dispatch", "log_every", "checkpoint_every",
                     "sample_every",
@@ -142,23 +147,74 @@ def to_json(config: ml_collections.ConfigDict) -> str:
   return json.dumps(json.loads(config.to_json()), indent=2, sort_keys=True) + "\n"
 
 
-def from_file(path: str) -> ml_collections.ConfigDict:
-  """The config a JSON file holds (written by `--print-config`, or a run's
-  config.json): the defaults of its model, dataset and preset with each field
-  the file sets. An unknown field or a bad value is a UsageError naming the file."""
-  fix = "pass a file written by --print-config, or a run's config.json"
-  try:
-    record = json.loads(pathlib.Path(path).read_text())
-  except (OSError, ValueError) as error:
-    raise UsageError(f"cannot read config file {path} ({error}); {fix}") from None
+def shipped_name(model: str, dataset: str, preset: str) -> str:
+  """The name of a shipped config file, e.g. "ddim_mnist_full"."""
+  return f"{model}_{dataset}_{preset}"
+
+
+def shipped_configs() -> List[str]:
+  """Names of the config files in jaxgen/configs/, sorted."""
+  return sorted(path.stem for path in SHIPPED_DIR.glob("*.json"))
+
+
+def from_file(spec: str) -> ml_collections.ConfigDict:
+  """The config that `spec` names: a JSON file (written by `--print-config`, or
+  a run's config.json), a Python file whose `get_config()` returns a ConfigDict
+  (`FILE.py:ARG` calls `get_config("ARG")`, the Flax examples' convention), or
+  a shipped config's name (e.g. `ddim_mnist_full`, from jaxgen/configs/). The
+  result is the defaults of the model, dataset and preset it names with each
+  field it sets; an unknown field or a bad value is a UsageError naming it."""
+  record = _read_record(spec)
   if not (isinstance(record, dict) and
           all(isinstance(record.get(k), str) for k in ("model", "dataset", "preset"))):
-    raise UsageError(f"config file {path} does not name a model, dataset and preset; {fix}")
+    raise UsageError(f"config {spec} does not name a model, dataset and preset; "
+                     f"{_FILE_FIX}")
   try:
     config = get_config(record["model"], record["dataset"], record["preset"])
     return apply_overrides(config, _as_overrides(record))
   except UsageError as error:
-    raise UsageError(f"config file {path}: {error}") from None
+    raise UsageError(f"config {spec}: {error}") from None
+
+
+_FILE_FIX = ("pass a file written by --print-config, a run's config.json, a Python "
+             "file with get_config(), or a shipped config such as ddim_mnist_full")
+
+
+def _read_record(spec: str) -> Dict[str, Any]:
+  """The fields (a nested dict) of the JSON file, Python file or shipped config `spec`."""
+  path, arg = pathlib.Path(spec), None
+  if ".py:" in spec:
+    head, _, arg = spec.rpartition(".py:")
+    path = pathlib.Path(head + ".py")
+  if not path.is_file():
+    shipped = SHIPPED_DIR / f"{spec.removesuffix('.json')}.json"
+    if arg is not None or not shipped.is_file():
+      raise UsageError(f"config file {path} not found; pass a path, or one of the "
+                       f"shipped configs: {', '.join(shipped_configs())}")
+    path = shipped
+  if path.suffix == ".py":
+    return _python_record(path, arg)
+  try:
+    return json.loads(path.read_text())
+  except (OSError, ValueError) as error:
+    raise UsageError(f"cannot read config file {path} ({error}); {_FILE_FIX}") from None
+
+
+def _python_record(path: pathlib.Path, arg: Any) -> Dict[str, Any]:
+  """The fields of the ConfigDict that `path`'s get_config() (or get_config(arg)) returns."""
+  try:
+    module_spec = importlib.util.spec_from_file_location(f"jaxgen_config_{path.stem}", path)
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    config = module.get_config() if arg is None else module.get_config(arg)
+  except Exception as error:  # the user's code: report it in one line, whatever it raised
+    raise UsageError(f"config file {path} failed: {type(error).__name__}: "
+                     f"{first_line(error)}; it must define get_config() returning an "
+                     "ml_collections.ConfigDict") from None
+  if not isinstance(config, ml_collections.ConfigDict):
+    raise UsageError(f"get_config() in {path} returned {type(config).__name__}, "
+                     "not an ml_collections.ConfigDict")
+  return json.loads(config.to_json())
 
 
 def _as_overrides(record: dict, prefix: str = "") -> List[str]:

@@ -1,6 +1,13 @@
 """The exceptions the command-line tools turn into one line and an exit code."""
 
 
+def first_line(error: BaseException, limit: int = 300) -> str:
+  """The first line of `error`'s message (at most `limit` characters), else its
+  type's name: enough to name a cause inside a one-line error."""
+  text = str(error).strip()
+  return text.splitlines()[0][:limit] if text else type(error).__name__
+
+
 class UsageError(ValueError):
   """Bad input from the user: a name, a value or a missing file.
 

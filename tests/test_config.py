@@ -1,5 +1,7 @@
 """Config checks: every shipped default passes; values no run can use are named."""
 
+import textwrap
+
 import pytest
 
 from jaxgen import config as config_lib
@@ -49,11 +51,40 @@ def test_unusable_values_name_the_field_and_the_fix(model, override, message):
 
 @pytest.mark.parametrize("preset", config_lib.PRESETS)
 @pytest.mark.parametrize("model", MODELS.names())
-def test_every_config_survives_its_file(model, preset, tmp_path):
-  """to_json (--print-config, a run's config.json) -> from_file is the same config,
-  tuples and all, for images and points."""
-  for dataset in ("mnist", "gmm_ring8"):
+def test_every_config_is_shipped_in_full_and_starts_from_its_file(model, preset):
+  """jaxgen/configs/ holds each config as --print-config prints it (rewritten by
+  scripts/make_configs.py), and from_file reads it back, tuples and all, by
+  path or by name, for images and points."""
+  for dataset in config_lib.SHIPPED_DATASETS:
     config = config_lib.get_config(model, dataset, preset)
-    path = tmp_path / f"{dataset}.json"
-    path.write_text(config_lib.to_json(config))
+    name = config_lib.shipped_name(model, dataset, preset)
+    path = config_lib.SHIPPED_DIR / f"{name}.json"
+    assert path.read_text() == config_lib.to_json(config), "run scripts/make_configs.py"
+    assert config_lib.from_file(name) == config
     assert config_lib.from_file(str(path)) == config
+
+
+def test_jaxgen_configs_holds_no_stale_file():
+  assert config_lib.shipped_configs() == sorted(
+      config_lib.shipped_name(model, dataset, preset) for model in MODELS.names()
+      for dataset in config_lib.SHIPPED_DATASETS for preset in config_lib.PRESETS)
+
+
+def test_a_python_config_file_takes_its_argument(tmp_path):
+  """The Flax examples' convention: FILE.py defines get_config(), FILE.py:ARG passes ARG."""
+  path = tmp_path / "mine.py"
+  path.write_text(textwrap.dedent("""\
+      from jaxgen import config as config_lib
+
+      def get_config(dataset="mnist"):
+        config = config_lib.get_config("vae", dataset, "cpu")
+        config.num_steps = 7
+        return config
+      """))
+  config = config_lib.from_file(f"{path}:gmm_ring8")
+  expected = config_lib.get_config("vae", "gmm_ring8", "cpu")
+  expected.num_steps = 7
+  assert config == expected
+  assert config_lib.from_file(str(path)).dataset == "mnist"
+
+

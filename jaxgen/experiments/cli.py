@@ -6,6 +6,7 @@ after SIGTERM (a checkpoint saved first).
 """
 
 import argparse
+import logging
 import sys
 from typing import Callable, List, NoReturn, Optional, Sequence, Tuple
 
@@ -91,6 +92,11 @@ def add_process_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def start_processes(args: argparse.Namespace) -> None:
-  """jax.distributed set-up from `add_process_flags`' flags; call before any JAX work."""
+  """jax.distributed set-up from `add_process_flags`' flags, then progress of long
+  work (e.g. a split's FID statistics) on stderr, from process 0 only; call
+  before any JAX work."""
   distributed.initialize(args.coordinator, args.num_processes, args.process_id,
                          auto=args.distributed)
+  logging.basicConfig(format="jaxgen: %(message)s")
+  logging.getLogger("jaxgen").setLevel(
+      logging.INFO if distributed.is_main_process() else logging.WARNING)

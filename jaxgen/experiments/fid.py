@@ -22,7 +22,6 @@ input is statistics, the output says they were left out. `--classifier mnist`
 
 import argparse
 import dataclasses
-import logging
 import pathlib
 import re
 import sys
@@ -223,13 +222,9 @@ def _check_args(args: argparse.Namespace) -> None:
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
   args = _parse_args(argv)
-  logging.basicConfig(format="%(message)s")
-  logging.getLogger("jaxgen").setLevel(logging.INFO)
   _check_args(args)
   start_processes(args)
   main_process = distributed.is_main_process()
-  if not main_process:  # progress once, from process 0
-    logging.getLogger("jaxgen").setLevel(logging.WARNING)
   sources = [open_input(spec, args.data_dir) for spec in args.inputs]
   if args.kid:
     for source in sources:

@@ -3,7 +3,8 @@
 Kept short on purpose: the logic lives in `jaxgen.training` so it can be used
 from a notebook. Any config field can be overridden in ml_collections' syntax,
 e.g. `--config.num_steps=500 --config.net.channels=64`; `--print-config` prints
-the resolved config as JSON and `--config FILE.json` starts from such a file.
+the resolved config as JSON and `--config FILE` starts from such a file, a
+Python config file or a shipped one (jaxgen/configs/).
 """
 
 import argparse
@@ -38,9 +39,12 @@ def parse_args(argv: Optional[Sequence[str]]) -> Tuple[argparse.Namespace, List[
   parser.add_argument("--dataset", default=None,
                       help="mnist (default), fashion_mnist, gmm_ring8 or gmm_grid25; a "
                            "comma list makes one comparison table per dataset")
-  parser.add_argument("--config", default=None, metavar="FILE.json",
-                      help="start from the config in FILE (written by --print-config, or "
-                           "a run's config.json) instead of --model/--dataset/--preset")
+  parser.add_argument("--config", default=None, metavar="FILE",
+                      help="start from a config instead of --model/--dataset/--preset: a "
+                           "JSON file (written by --print-config, or a run's config.json), "
+                           "a Python file's get_config() (FILE.py or FILE.py:ARG), or a "
+                           "shipped config by name: MODEL_mnist_PRESET or "
+                           "MODEL_gmm_ring8_PRESET (jaxgen/configs/)")
   parser.add_argument("--print-config", action="store_true",
                       help="print the resolved config (every field, as JSON) and exit")
   parser.add_argument("--preset", default=None, choices=config_lib.PRESETS,
@@ -92,10 +96,9 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
   if args.print_config:
     print(config_lib.to_json(config), end="")
     return
-  preset = config.preset
   workdir = args.workdir or os.path.join("runs", f"{config.model}_{config.dataset}")
   if distributed.is_main_process():
-    print(f"jaxgen: {config.model} on {config.dataset}, preset {preset}, "
+    print(f"jaxgen: {config.model} on {config.dataset}, preset {config.preset}, "
           f"{jax.device_count()} {jax.default_backend()} device(s) in "
           f"{jax.process_count()} process(es), workdir {workdir}", file=sys.stderr)
   train_and_evaluate(config, workdir, data_dir=args.data_dir,

@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 import orbax.checkpoint as ocp
 
-from jaxgen.errors import UsageError
+from jaxgen.errors import UsageError, first_line
 from jaxgen.training import distributed
 from jaxgen.training.state import TrainState
 
@@ -70,7 +70,7 @@ def checksum_problem(step_dir: pathlib.Path) -> str:
     if not isinstance(expected, dict):
       raise TypeError("no table of files")
   except (OSError, ValueError, KeyError, TypeError) as error:
-    return f"its {CHECKSUM_FILE} is unreadable ({_first_line(error)})"
+    return f"its {CHECKSUM_FILE} is unreadable ({first_line(error)})"
   actual = file_checksums(step_dir)
   for name, checksum in expected.items():
     if name not in actual:
@@ -83,11 +83,6 @@ def checksum_problem(step_dir: pathlib.Path) -> str:
 
 def _warn(message: str) -> None:
   print(message, file=sys.stderr, flush=True)
-
-
-def _first_line(error: BaseException) -> str:
-  text = str(error).strip()
-  return (text.splitlines()[0][:300] if text else type(error).__name__)
 
 
 class Checkpointer:
@@ -147,7 +142,7 @@ class Checkpointer:
       # checkpoint's problem; nothing has been changed when it does.
       while error.__cause__ is not None:  # TensorStore's own error says which file
         error = error.__cause__
-      return None, _first_line(error)
+      return None, first_line(error)
 
   def _set_aside(self, steps: List[int], say: Callable[[str], None]) -> None:
     """Moves the checkpoints of `steps` to UNREADABLE_DIR (process 0 moves them)."""

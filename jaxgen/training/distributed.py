@@ -13,7 +13,7 @@ import jax
 from jax.experimental import multihost_utils
 import numpy as np
 
-from jaxgen.errors import UsageError
+from jaxgen.errors import UsageError, first_line
 
 
 def initialize(coordinator: Optional[str] = None, num_processes: Optional[int] = None,
@@ -36,8 +36,7 @@ def initialize(coordinator: Optional[str] = None, num_processes: Optional[int] =
   try:
     jax.distributed.initialize(coordinator, num_processes, process_id)
   except (ValueError, RuntimeError) as error:
-    reason = str(error).strip().splitlines()[0][:200]
-    raise UsageError(f"could not start the multi-process run ({reason}); check "
+    raise UsageError(f"could not start the multi-process run ({first_line(error)}); check "
                      "--coordinator/--num-processes/--process-id") from None
 
 

@@ -102,7 +102,7 @@ def test_a_run_starts_from_the_config_file_it_came_from(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("content,extra,message", [
-    (None, [], "cannot read config file"),
+    (None, [], "not found; pass a path, or one of the shipped configs: ae_gmm_ring8_cpu,"),
     ("{x", [], "cannot read config file"),
     ('{"model": "ddim"}', [], "does not name a model, dataset and preset"),
     ('{"model": "ddim", "dataset": "gmm_ring8", "preset": "cpu", "nett": {}}', [],
@@ -120,6 +120,24 @@ def test_a_bad_config_file_is_one_line(content, extra, message, tmp_path, capsys
                              *extra])
   err = capsys.readouterr().err.strip().splitlines()
   assert code == 2 and len(err) == 1 and message in err[0], err
+
+
+@pytest.mark.parametrize("source,message", [
+    ("raise RuntimeError('no GPU here')", "failed: RuntimeError: no GPU here; it must define"),
+    ("x = 1", "failed: AttributeError"),
+    ("def get_config():\n  return {}", "returned dict, not an ml_collections.ConfigDict"),
+])
+def test_a_bad_python_config_file_is_one_line(source, message, tmp_path, capsys):
+  (tmp_path / "mine.py").write_text(source)
+  code = run_main(run.main, ["--config", str(tmp_path / "mine.py"), "--print-config"])
+  err = capsys.readouterr().err.strip().splitlines()
+  assert code == 2 and len(err) == 1 and message in err[0], err
+
+
+def test_print_config_of_a_shipped_config_is_that_file(capsys):
+  assert run_main(run.main, ["--config", "wgan_gp_gmm_ring8_full", "--print-config"]) == 0
+  shipped = config_lib.SHIPPED_DIR / "wgan_gp_gmm_ring8_full.json"
+  assert capsys.readouterr().out == shipped.read_text()
 
 
 def test_print_config_takes_one_model():
