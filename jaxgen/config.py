@@ -123,6 +123,7 @@ def check(config: ml_collections.ConfigDict) -> None:
     checks.require(config, field, checks.at_least(1), "at least 1")
   for field in ("fid.num_samples", "fid.every", "fid.reference_size"):
     checks.require(config, field, checks.at_least(0), "at least 0")
+  _check_steps_per_dispatch(config)
   checks.require(config, "ema_decay", checks.in_unit_interval, "in [0, 1) (0 turns EMA off)")
   for section in sorted(k for k in config.keys() if k.startswith("optim")):
     checks.require(config, f"{section}.learning_rate", lambda v: v > 0, "positive")
@@ -139,6 +140,19 @@ def check(config: ml_collections.ConfigDict) -> None:
   if "dropout" in config.net:
     checks.require(config, "net.dropout", checks.in_unit_interval, "in [0, 1)")
   MODELS.get(config.model).check(config)
+
+
+def _check_steps_per_dispatch(config: ml_collections.ConfigDict) -> None:
+  """num_steps and every interval must be multiples of steps_per_dispatch (one
+  compiled call runs that many steps, so nothing can happen between them)."""
+  k = config.steps_per_dispatch
+  intervals = {"num_steps": config.num_steps, "log_every": config.log_every,
+               "checkpoint_every": config.checkpoint_every,
+               "sample_every": config.sample_every, "fid.every": config.fid.every}
+  bad = [f"{name}={value}" for name, value in intervals.items() if value % k]
+  if bad:
+    raise UsageError(f"steps_per_dispatch={k} needs {', '.join(bad)} to be a "
+                     f"multiple of {k}; change them or steps_per_dispatch")
 
 
 def to_json(config: ml_collections.ConfigDict) -> str:

@@ -44,11 +44,12 @@ def ensure_files(dataset: str) -> pathlib.Path:
 
 def _download(url: str, path: pathlib.Path, sha256: str) -> None:
   """Fetches `url` to `path` (whole, verified, or not at all)."""
-  print(f"downloading {url} -> {path}", file=sys.stderr, flush=True)
   fix = ("pass --data-dir DIR (a folder with the IDX .gz files, e.g. ../shared/data) "
          "or set JAXGEN_DATA_DIR")
   try:
     with urllib.request.urlopen(url, timeout=TIMEOUT_S) as response:
+      # Said once the host answers, so an offline run's answer stays one line.
+      print(f"downloading {url} -> {path}", file=sys.stderr, flush=True)
       data = response.read()
   except (OSError, http.client.HTTPException) as error:  # offline, refused, cut short
     reason = getattr(error, "reason", None) or repr(error)

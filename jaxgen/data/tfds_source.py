@@ -8,6 +8,7 @@ downloader hangs for minutes offline, and without them the data comes from
 """
 
 import importlib.util
+import logging
 import pathlib
 import socket
 import threading
@@ -30,8 +31,14 @@ def can_load(name: str, tfds_data_dir: Optional[pathlib.Path] = None) -> bool:
   installed and tfds's download host answers within 3 s."""
   import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
 
-  if tfds.builder(name, data_dir=tfds_data_dir).is_prepared():
-    return True
+  absl_log = logging.getLogger("absl")
+  level = absl_log.level
+  absl_log.setLevel(logging.ERROR)  # tfds warns that the data it looks for is absent
+  try:
+    if tfds.builder(name, data_dir=tfds_data_dir).is_prepared():
+      return True
+  finally:
+    absl_log.setLevel(level)
   return tensorflow_installed() and can_connect(*DOWNLOAD_HOSTS[name])
 
 

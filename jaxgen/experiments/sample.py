@@ -72,6 +72,9 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
   args = parse_args(argv)
   if args.num < 1:
     raise UsageError(f"--num must be at least 1, got {args.num}")
+  if args.out and pathlib.Path(args.out).suffix.lower() != ".png":
+    raise UsageError(f"--out {args.out}: the samples are drawn as a PNG; pass a path "
+                     "ending in .png (their .npz goes beside it)")
   config, family, state = load_run(args.workdir)
   labels = _labels(args, config, family.spec.num_classes)
   mesh = sharding.make_mesh()

@@ -94,7 +94,7 @@ def test_a_bad_download_is_one_line_and_nothing_is_kept(damage, mirror):
   assert not list(download.cache_dir("mnist").glob("*.partial"))
 
 
-def test_offline_fails_within_seconds_naming_the_data_dir(mirror, monkeypatch):
+def test_offline_fails_within_seconds_naming_the_data_dir(mirror, monkeypatch, capsys):
   with socket.socket() as unused:  # a port nobody listens on
     unused.bind(("127.0.0.1", 0))
     port = unused.getsockname()[1]
@@ -104,3 +104,4 @@ def test_offline_fails_within_seconds_naming_the_data_dir(mirror, monkeypatch):
     data.load("mnist", "test")
   assert time.monotonic() - start < 10
   assert not mirror.requests
+  assert not capsys.readouterr().err  # the error is the one line; no "downloading"

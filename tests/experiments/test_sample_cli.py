@@ -88,6 +88,7 @@ def test_solver_spacing_comes_from_the_flag_or_the_run_config(workdir, tmp_path)
     (["--spacing", "uniform"], "argument --spacing: invalid choice: 'uniform'"),
     (["--sampler", "ddim", "--spacing", "time"],
      "a timestep spacing is for the ODE solvers (dpm_solver++, dpm_solver++3m), not ddim"),
+    (["--out", "grid.gif"], "--out grid.gif: the samples are drawn as a PNG"),
 ])
 def test_bad_options_exit_2(workdir, argv, message, capsys):
   assert run_main(sample.main, ["--workdir", str(workdir)] + argv) == 2
