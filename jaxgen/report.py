@@ -16,7 +16,7 @@ import jax
 _DECIMALS = {"fid": 2, "kid": 5, "kid_std": 5, "precision": 3, "recall": 3,
              "density": 3, "coverage": 3, "steps/s": 2, "images/s": 1,
              "samples/s": 1, "examples/s": 1,
-             "seconds": 1, "ms": 1}
+             "seconds": 1, "ms": 1, "speedup": 2}
 
 
 def format_value(name: str, value: Any) -> str:

@@ -3,6 +3,7 @@
   python -m jaxgen.experiments.bench --out experiments/bench/cpu
   python -m jaxgen.experiments.bench --cases diffusion_train,ddim50_sample \
       --torch eager,channels_last --out experiments/bench/cpu
+  python -m jaxgen.experiments.bench --compare experiments/bench/cpu/bench.json
 
 Each case is compiled once (compile seconds reported), run once more to warm
 up, then timed `--repeats` times with the device synchronised; the table holds
@@ -10,12 +11,16 @@ medians. A timed unit is as many train steps as fill about 0.2 s, so fast
 accelerator steps are not dominated by the timer. With `--torch VARIANTS` the
 PyTorch twin in `scripts/torch_twin.py` (a source checkout and torch needed)
 runs the cases it has, each repeat alternating with the JAX run, so the ratios
-in the table are measured side by side.
+in the table are measured side by side. With `--compare OLD.json` (an earlier
+bench.json) each row that OLD also has is set beside it: old and new time and
+their ratio, so a regression shows in one command; a timing only holds beside
+one from the same machine, so a different `hardware` is called out.
 """
 
 import argparse
 import dataclasses
 import importlib.util
+import json
 import math
 import pathlib
 import platform
@@ -30,7 +35,7 @@ import numpy as np
 
 from jaxgen import config as config_lib
 from jaxgen import report
-from jaxgen.errors import UsageError
+from jaxgen.errors import UsageError, first_line
 from jaxgen.experiments.cli import ArgumentParser, run_main
 from jaxgen.families import MODELS, DataSpec
 from jaxgen.metrics import inception, inception_weights
@@ -262,24 +267,70 @@ _COLUMNS = ("case", "framework", "variant", "batch", "median_ms", "steps/s",
 
 
 def write_tables(rows: List[Dict[str, Any]], header: Dict[str, Any],
-                 out: pathlib.Path) -> str:
-  """bench.md and bench.json in `out`; returns the Markdown table."""
+                 out: pathlib.Path, comparison: str = "") -> str:
+  """bench.md and bench.json in `out`; returns the Markdown table. `comparison`
+  (comparison_table's Markdown) closes bench.md."""
   lines = ["| " + " | ".join(_COLUMNS) + " |", "|" + "---|" * len(_COLUMNS)]
   for row in rows:
     lines.append("| " + " | ".join(
         report.format_value(c, row[c]) if c in row else "" for c in _COLUMNS) + " |")
   table = "\n".join(lines)
   out.mkdir(parents=True, exist_ok=True)
-  notes = "\n".join(f"- {k}: {v}" for k, v in header.items())
+  notes = "\n".join(f"- {k}: {v}" for k, v in header.items() if k != "compared_with")
   (out / "bench.md").write_text(
       f"# Benchmark\n\n{notes}\n\n"
       "Medians over the repeats; `median_ms` is per train step (train cases) or per "
       "sampling/feature call; `gflop` is XLA's count of floating-point operations in "
       "that unit (the twins compute the same); `spread` (JSON) is (max - min) / median; "
       "`jax_speedup` = torch time / JAX time in the same run; peak memory is cumulative "
-      "over the process.\n\n" + table + "\n")
+      "over the process.\n\n" + table + "\n"
+      + (f"\n## Against an earlier run\n\n{comparison}\n" if comparison else ""))
   report.write_json(out / "bench.json", {**header, "rows": rows})
   return table
+
+
+def read_bench(path: str) -> Dict[str, Any]:
+  """An earlier bench.json; anything else is a UsageError naming the file."""
+  fix = "pass a bench.json written by python -m jaxgen.experiments.bench"
+  try:
+    record = json.loads(pathlib.Path(path).read_text())
+  except (OSError, ValueError) as error:
+    raise UsageError(f"cannot read {path} ({first_line(error)}); {fix}") from None
+  rows = record.get("rows") if isinstance(record, dict) else None
+  if not (isinstance(rows, list) and all(
+      isinstance(r, dict) and {"case", "framework", "variant", "median_ms"} <= r.keys()
+      for r in rows)):
+    raise UsageError(f"{path} holds no bench rows; {fix}")
+  return record
+
+
+def _row_key(row: Dict[str, Any]) -> Tuple[Any, ...]:
+  return row["case"], row["framework"], row["variant"], row.get("batch")
+
+
+def compare_rows(old: Dict[str, Any], rows: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:
+  """Each row that `old` (a bench.json record) also has, with the same batch:
+  old and new median_ms and "speedup" = old / new (above 1: faster now)."""
+  before = {_row_key(row): row for row in old["rows"]}
+  return [{"case": row["case"], "framework": row["framework"], "variant": row["variant"],
+           "old_ms": before[_row_key(row)]["median_ms"], "new_ms": row["median_ms"],
+           "speedup": before[_row_key(row)]["median_ms"] / row["median_ms"]}
+          for row in rows if _row_key(row) in before]
+
+
+def comparison_table(old_path: str, old: Dict[str, Any], compared: Sequence[Dict[str, Any]],
+                     hardware: str) -> str:
+  """Markdown: where the old numbers come from, then one row per compared case."""
+  machine = ("the same hardware" if old.get("hardware") == hardware else
+             f"other hardware ({old.get('hardware', 'not recorded')}), so the ratios "
+             "mix machine and code")
+  lines = [f"Against {old_path}, measured on {machine}; speedup = old / new time.", "",
+           "| case | framework | variant | old_ms | new_ms | speedup |",
+           "|---|---|---|---|---|---|"]
+  lines += ["| " + " | ".join(report.format_value(k, row[k]) for k in (
+      "case", "framework", "variant", "old_ms", "new_ms", "speedup")) + " |"
+            for row in compared]
+  return "\n".join(lines)
 
 
 def _parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
@@ -303,6 +354,9 @@ def _parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
                       help="also time the PyTorch twin: comma list of eager, "
                            "channels_last, compile")
   parser.add_argument("--out", default="bench", help="folder for bench.md/.json")
+  parser.add_argument("--compare", default=None, metavar="OLD.json",
+                      help="an earlier bench.json: print each case's old and new time "
+                           "and their ratio (also written to bench.md/.json)")
   return parser.parse_args(argv)
 
 
@@ -316,6 +370,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
   if min(args.repeats, args.batch_size, args.num_samples, args.fid_batch_size) < 1:
     raise UsageError("--repeats, --batch-size, --num-samples and --fid-batch-size "
                      "must be positive")
+  old = read_bench(args.compare) if args.compare else None
   settings = Settings(args.batch_size, args.num_samples, args.fid_batch_size,
                       args.inception_weights)
   variants = [v.strip() for v in args.torch.split(",") if v.strip()]
@@ -333,7 +388,15 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
                                    "compile_seconds", "jax_speedup") if k in row}
       print(f"  {row['framework']} {row['variant']}: {report.format_metrics(shown)}",
             file=sys.stderr, flush=True)
-  print(write_tables(rows, header, pathlib.Path(args.out)))
+  comparison = ""
+  if old is not None:
+    compared = compare_rows(old, rows)
+    header["compared_with"] = {"file": args.compare, "hardware": old.get("hardware"),
+                               "rows": compared}
+    comparison = comparison_table(args.compare, old, compared, header["hardware"])
+  print(write_tables(rows, header, pathlib.Path(args.out), comparison))
+  if comparison:
+    print(f"\n{comparison}")
 
 
 if __name__ == "__main__":

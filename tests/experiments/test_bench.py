@@ -57,3 +57,40 @@ def test_matmul_case_counts_its_arithmetic():
 def test_bad_arguments_are_usage_errors(argv, message):
   with pytest.raises(UsageError, match=message):
     bench.main(argv)
+
+
+def test_compare_sets_each_case_beside_an_earlier_run(tmp_path):
+  old = {"hardware": "cpu A", "rows": [
+      {"case": "vae_train", "framework": "jax", "variant": "jit", "batch": 128,
+       "median_ms": 30.0},
+      {"case": "matmul", "framework": "jax", "variant": "jit", "median_ms": 8.0},
+      {"case": "vae_train", "framework": "torch", "variant": "eager", "batch": 128,
+       "median_ms": 50.0}]}
+  (tmp_path / "old.json").write_text(json.dumps(old))
+  new_rows = [{"case": "vae_train", "framework": "jax", "variant": "jit", "batch": 128,
+               "median_ms": 20.0},
+              {"case": "vae_train", "framework": "jax", "variant": "jit", "batch": 64,
+               "median_ms": 10.0},  # another batch: not the same measurement
+              {"case": "fid_features", "framework": "jax", "variant": "jit",
+               "median_ms": 5.0}]  # not in the old run
+  compared = bench.compare_rows(bench.read_bench(str(tmp_path / "old.json")), new_rows)
+  assert compared == [{"case": "vae_train", "framework": "jax", "variant": "jit",
+                       "old_ms": 30.0, "new_ms": 20.0, "speedup": 1.5}]
+  same = bench.comparison_table("old.json", old, compared, "cpu A")
+  assert "measured on the same hardware" in same
+  assert "| vae_train | jax | jit | 30.0 | 20.0 | 1.50 |" in same
+  assert "other hardware (cpu A)" in bench.comparison_table("old.json", old, compared, "cpu B")
+
+
+@pytest.mark.parametrize("content, message", [
+    (None, "cannot read"),
+    ("{x", "cannot read"),
+    ('{"rows": [{"case": "matmul"}]}', "holds no bench rows"),
+])
+def test_a_bad_compare_file_is_one_line_before_any_work(tmp_path, content, message):
+  path = tmp_path / "old.json"
+  if content is not None:
+    path.write_text(content)
+  with pytest.raises(UsageError, match=f"{message}.*pass a bench.json"):
+    bench.main(["--cases", "matmul", "--compare", str(path), "--out", str(tmp_path)])
+  assert not (tmp_path / "bench.md").exists()
