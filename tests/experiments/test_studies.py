@@ -37,6 +37,7 @@ def fid_args(tmp_path, monkeypatch, shared_data_dir):
           "--workdir", str(tmp_path / "runs"), "--out", str(tmp_path / "out")]
 
 
+@pytest.mark.long  # ~90 s of the CI machine (three GANs and their FIDs), like the next
 @pytest.mark.slow
 def test_gan_losses_study(tmp_path, fid_args):
   load_study("gan_losses").main(fid_args + ["--train-steps", "2", "--fid-samples", "8"])
