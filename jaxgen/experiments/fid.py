@@ -12,10 +12,11 @@ uint8 images [N, H, W(, C)] (key `images` or its only array), a dataset split
 `name:split` or its first N images `name:split[:N]`, or an .npz of statistics with pytorch-fid's keys `mu`, `sigma`
 (files are interchangeable with pytorch-fid's `--save-stats`).
 
-Between two image inputs it also reports precision, recall, density and
-coverage (k = 5) of A (the generated set) against B (the real one), on the same
-seeded subsets of at most 10,000 features per input that KID uses; where an
-input is statistics, the output says they were left out. `--classifier mnist`
+It also reports precision, recall, density and coverage (k = 5) of A (the
+generated set) against B (the real one), on the same seeded subsets of at most
+10,000 features per input that KID uses: an image input's own, or those a
+statistics file written by `--save-stats` holds; where an input is statistics
+without features (pytorch-fid's), the output says they were left out. `--classifier mnist`
 (or fashion_mnist) adds the digit classifier's class metrics of A's images
 (`jaxgen.metrics.classifier`).
 """
@@ -58,6 +59,7 @@ class Input:
   num_images: Optional[int]
   batches: Optional[Callable[[int], Iterator[np.ndarray]]] = None
   stats: Optional[Tuple[np.ndarray, np.ndarray]] = None
+  features: Optional[np.ndarray] = None     # [N, 2048] a statistics file's subset
 
 
 def _array_batches(images: np.ndarray) -> Callable[[int], Iterator[np.ndarray]]:
@@ -102,7 +104,7 @@ def _npz_input(spec: str, path: pathlib.Path) -> Input:
       keys = list(arrays.keys())
       if "mu" in keys and "sigma" in keys:
         stats = fid_lib.load_stats(path)
-        return Input(spec, None, stats=(stats.mu, stats.sigma))
+        return Input(spec, None, stats=(stats.mu, stats.sigma), features=stats.features)
       # jaxgen's samples files (the grid's .npz), the usual name, or a lone array.
       for key in (runs.SAMPLES_KEY, "images") + (tuple(keys) if len(keys) == 1 else ()):
         if key in keys:
@@ -155,16 +157,16 @@ def input_statistics(source: Input, extractor: FeatureExtractor,
 
 
 def precision_recall(sources: Sequence[Input],
-                     reservoirs: Sequence[Optional[kid_lib.FeatureReservoir]]
-                     ) -> Dict[str, Any]:
-  """Precision, recall, density, coverage of A against B, or why they are left out."""
-  for source in sources:
-    if source.stats is not None:
-      return {"prdc": f"left out ({source.spec} holds statistics, not features)"}
-    if source.num_images <= prdc_lib.NEAREST_K:
-      return {"prdc": f"left out ({source.spec} has {source.num_images} images; "
+                     features: Sequence[Optional[np.ndarray]]) -> Dict[str, Any]:
+  """Precision, recall, density, coverage of A against B (`features` [N, 2048]
+  of each, None for statistics without them), or why they are left out."""
+  for source, rows in zip(sources, features):
+    if rows is None:
+      return {"prdc": f"left out ({source.spec} holds statistics without features)"}
+    if len(rows) <= prdc_lib.NEAREST_K:
+      return {"prdc": f"left out ({source.spec} has {len(rows)} feature rows; "
                       f"k = {prdc_lib.NEAREST_K} needs more)"}
-  generated, real = (reservoir.features for reservoir in reservoirs)
+  generated, real = features
   return prdc_lib.prdc(real, generated)
 
 
@@ -228,9 +230,10 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
   sources = [open_input(spec, args.data_dir) for spec in args.inputs]
   if args.kid:
     for source in sources:
-      if source.stats is not None:
-        raise UsageError(f"--kid needs images, but {source.spec} holds "
-                         "statistics; pass images or drop --kid")
+      if source.stats is not None and source.features is None:
+        raise UsageError(f"--kid needs images or statistics with features, but "
+                         f"{source.spec} holds statistics only; pass images, a file "
+                         "written by --save-stats, or drop --kid")
   record = {"inputs": args.inputs}
   metrics = class_metrics(sources[0], args.classifier) if args.classifier else {}
   extractor = None
@@ -240,22 +243,21 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     extractor = FeatureExtractor(
         inception_weights.load_inception_params(str(weights)),
         batch_size=args.batch_size)
-  stats, reservoirs = [], []
+  stats, features = [], []
   for side, source in enumerate(sources):
-    reservoirs.append(kid_lib.FeatureReservoir() if source.stats is None else None)
-    stats.append(input_statistics(source, extractor, reservoirs[-1]))
+    reservoir = kid_lib.FeatureReservoir() if source.stats is None else None
+    stats.append(input_statistics(source, extractor, reservoir))
+    features.append(reservoir.features if reservoir else source.features)
     if args.save_stats and main_process:
-      fid_lib.save_stats(
-          pathlib.Path(args.save_stats[side]), *stats[-1],
-          features=reservoirs[-1].features if reservoirs[-1] else None)
+      fid_lib.save_stats(pathlib.Path(args.save_stats[side]), *stats[-1],
+                         features=features[-1])
     if source.stats is None:
       metrics[f"images_{'ab'[side]}"] = source.num_images
   if len(sources) == 2:
     metrics["fid"] = fid_lib.frechet_distance(*stats[0], *stats[1])
     if args.kid:
-      metrics["kid"], metrics["kid_std"] = kid_lib.kid(
-          reservoirs[0].features, reservoirs[1].features)
-    metrics.update(precision_recall(sources, reservoirs))
+      metrics["kid"], metrics["kid_std"] = kid_lib.kid(*features)
+    metrics.update(precision_recall(sources, features))
   if extractor is not None:
     metrics["images/s"] = extractor.images_per_second
   if not main_process:

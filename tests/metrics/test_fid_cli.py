@@ -64,8 +64,18 @@ def test_fid_between_npz_and_png_folder(tmp_path, weights, capsys):
   against_stats = json.loads(out.read_text())
   assert {"confident_fraction", "classes_covered", "class_kl"} <= against_stats.keys()
   assert against_stats["fid"] == pytest.approx(record["fid"], rel=1e-6)
-  assert "precision" not in against_stats
-  assert "sb.npz holds statistics" in against_stats["prdc"]
+  # The saved file's features give the same precision/recall as the images did.
+  for name in ("precision", "recall", "density", "coverage"):
+    assert against_stats[name] == pytest.approx(record[name], rel=1e-6)
+  # pytorch-fid's files hold no features: precision/recall and KID say why not.
+  bare = tmp_path / "bare.npz"
+  fid_lib.save_stats(bare, *fid_lib.load_stats(stats_b)[:2])
+  assert run_main(fid_cli.main, [str(images_a), str(bare), "--out", str(out),
+                                 "--inception-weights", weights, "--batch-size", "8"]) == 0
+  assert "bare.npz holds statistics without features" in json.loads(out.read_text())["prdc"]
+  assert run_main(fid_cli.main, [str(images_a), str(stats_b), "--kid", "--out", str(out),
+                                 "--inception-weights", weights, "--batch-size", "8"]) == 0
+  assert json.loads(out.read_text())["kid"] == pytest.approx(record["kid"], rel=1e-6)
 
 
 def test_class_metrics_of_real_digits_grey_or_rgb(tmp_path, shared_data_dir):
