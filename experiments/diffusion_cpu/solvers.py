@@ -8,7 +8,11 @@ invocations are kept, and each invocation is listed under "commands").
 
   python experiments/diffusion_cpu/solvers.py --data-dir ../shared/data \
       --inception-weights ../shared/data/fid_inception/default_1.pt \
-      --workdir runs/headline --samplers ddim:10 dpm_solver++:10:time
+      --workdir runs/headline --samplers ddim:10 dpm_solver++:10:time ddim:50:eta=1 ddim:50:raw
+
+A sampler is SAMPLER:STEPS with options after further colons: a spacing
+(`time`, `logsnr`) for the ODE solvers, `eta=E` for DDIM, `raw` to sample with
+the raw parameters instead of their EMA.
 """
 
 import argparse
@@ -27,7 +31,7 @@ def main():
   parser.add_argument("--inception-weights", required=True)
   parser.add_argument("--workdir", default="runs/headline")
   parser.add_argument("--samplers", nargs="+", required=True,
-                      help="SAMPLER:STEPS or SAMPLER:STEPS:SPACING (the ODE solvers)")
+                      help="SAMPLER:STEPS[:SPACING][:eta=E][:raw] (see above)")
   parser.add_argument("--out", default=str(HERE / "solvers.json"))
   args = parser.parse_args()
   args.reference_stats = str(pathlib.Path(args.data_dir) / "fid_stats" / "mnist_test.npz")
@@ -38,12 +42,16 @@ def main():
   results.update({"hardware": report.hardware(), "reference": args.reference_stats,
                   "samples": NUM, "workdir": str(workdir)})
   for spec in args.samplers:
-    sampler, steps, *spacing = spec.split(":")
-    name = "-".join([sampler, steps, *spacing])
+    sampler, steps, *options = spec.split(":")
+    name = "-".join([sampler, steps, *(o.replace("=", "") for o in options)])
     out = workdir / f"{name}.png"
     command = [sys.executable, "-m", "jaxgen.experiments.sample", "--workdir", str(workdir),
                "--sampler", sampler, "--steps", steps, "--num", str(NUM), "--out", str(out)]
-    sample = run(command + (["--spacing", spacing[0]] if spacing else []))
+    for option in options:
+      key, _, value = option.partition("=")
+      command += {"eta": ["--eta", value], "raw": ["--raw-params"]}.get(
+          key, ["--spacing", key])
+    sample = run(command)
     record = fid_of([str(out.with_suffix(".npz"))], args, workdir / f"fid_{name}.json")
     results[name] = {"sample command": sample, **record}
     report.write_json(out, results)  # each row as it lands

@@ -77,10 +77,10 @@ def compile_train_step(family: Family, config: ml_collections.ConfigDict, mesh):
                  out_shardings=(replicated, replicated), donate_argnums=0)
 
 
-def _check_steps_per_dispatch(config: ml_collections.ConfigDict, start_step: int,
-                              checkpoints: pathlib.Path) -> int:
-  """config.steps_per_dispatch (its intervals are checked in config.check), once
-  the step the run starts from is a multiple of it."""
+def _check_resume_step(config: ml_collections.ConfigDict, start_step: int,
+                       checkpoints: pathlib.Path) -> int:
+  """config.steps_per_dispatch, once the step the run resumes from is a multiple
+  of it (config.check has checked it against the config's intervals)."""
   k = config.steps_per_dispatch
   if start_step % k:
     raise UsageError(f"the checkpoint in {checkpoints} is at step {start_step}, not a "
@@ -223,8 +223,7 @@ class _Run:
     """Train steps from the restored step to config.num_steps, with the
     logging, checkpoints, sample grids and FID that the config's intervals ask for."""
     config, log = self.config, self.log
-    per_call = _check_steps_per_dispatch(config, self.start_step,
-                                         self.workdir / "checkpoints")
+    per_call = _check_resume_step(config, self.start_step, self.workdir / "checkpoints")
     first = self.start_step + per_call
     self.clock.restart()
     with _StopRequest() as stop:
