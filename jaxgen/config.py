@@ -19,6 +19,7 @@ from jaxgen import checks
 from jaxgen import data
 from jaxgen.errors import UsageError, first_line
 from jaxgen.families import MODELS
+from jaxgen.families.family import COMPUTE_DTYPES
 from jaxgen.training import optim
 
 PRESETS = ("cpu", "full")
@@ -50,6 +51,7 @@ def base_config() -> ml_collections.ConfigDict:
   config.keep_checkpoints = 2
   config.ema_decay = 0.999         # 0 turns EMA off
   config.conditional = False       # class-conditional model (labels in, guidance out)
+  config.compute_dtype = "float32"  # or bfloat16: mixed precision (params stay float32)
   config.optim = ml_collections.ConfigDict(dict(
       learning_rate=2e-4, warmup_steps=500,
       decay="constant",            # after warm-up: constant | linear | cosine (to 0 at num_steps)
@@ -125,6 +127,7 @@ def check(config: ml_collections.ConfigDict) -> None:
     checks.require(config, field, checks.at_least(0), "at least 0")
   _check_steps_per_dispatch(config)
   checks.require(config, "ema_decay", checks.in_unit_interval, "in [0, 1) (0 turns EMA off)")
+  checks.choice(config, "compute_dtype", COMPUTE_DTYPES)
   for section in sorted(k for k in config.keys() if k.startswith("optim")):
     checks.require(config, f"{section}.learning_rate", lambda v: v > 0, "positive")
     for name in ("warmup_steps", "weight_decay", "grad_clip"):

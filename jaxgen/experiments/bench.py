@@ -4,6 +4,7 @@
   python -m jaxgen.experiments.bench --cases diffusion_train,ddim50_sample \
       --torch eager,channels_last --out experiments/bench/cpu
   python -m jaxgen.experiments.bench --compare experiments/bench/cpu/bench.json
+  python -m jaxgen.experiments.bench --dtypes float32,bfloat16
 
 Each case is compiled once (compile seconds reported), run once more to warm
 up, then timed `--repeats` times with the device synchronised; the table holds
@@ -14,7 +15,10 @@ runs the cases it has, each repeat alternating with the JAX run, so the ratios
 in the table are measured side by side. With `--compare OLD.json` (an earlier
 bench.json) each row that OLD also has is set beside it: old and new time and
 their ratio, so a regression shows in one command; a timing only holds beside
-one from the same machine, so a different `hardware` is called out.
+one from the same machine, so a different `hardware` is called out. With
+`--dtypes float32,bfloat16` every case but the FID features (Inception is
+float32 in every mode) also runs in mixed precision (config.compute_dtype), in
+rows of its own beside the float32 ones; the twin runs float32 only.
 """
 
 import argparse
@@ -38,6 +42,7 @@ from jaxgen import report
 from jaxgen.errors import UsageError, first_line
 from jaxgen.experiments.cli import ArgumentParser, run_main
 from jaxgen.families import MODELS, DataSpec
+from jaxgen.families.family import COMPUTE_DTYPES
 from jaxgen.metrics import inception, inception_weights
 from jaxgen.metrics.features import FeatureExtractor
 from jaxgen.registry import Registry
@@ -58,6 +63,7 @@ class Settings:
   num_samples: int         # images per sampling call
   fid_batch_size: int
   inception_weights: Optional[str]
+  compute_dtype: str = "float32"   # the networks' (config.compute_dtype)
 
 
 @dataclasses.dataclass
@@ -71,6 +77,8 @@ class Case:
 
 
 CASES: Registry[Callable[[Settings], Case]] = Registry("bench case")
+# Cases whose work does not depend on compute_dtype.
+FLOAT32_ONLY = ("fid_features",)
 
 
 def _flops(compiled) -> Optional[float]:
@@ -82,17 +90,19 @@ def _flops(compiled) -> Optional[float]:
   return (analysis or {}).get("flops") or None
 
 
-def _config(model: str, batch_size: Optional[int] = None, **net):
-  """`model`'s full-preset MNIST config, with its own batch unless given."""
+def _config(model: str, dtype: str, batch_size: Optional[int] = None, **net):
+  """`model`'s full-preset MNIST config computing in `dtype`, with its own
+  batch unless given."""
   config = config_lib.get_config(model, "mnist", "full")
+  config.compute_dtype = dtype
   config.net.update(net)
   config.batch_size = batch_size or config.batch_size
   return config
 
 
-def _train_case(model: str, batch_size: Optional[int] = None, **net) -> Case:
+def _train_case(model: str, dtype: str, batch_size: Optional[int] = None, **net) -> Case:
   """Train steps of `model`'s full-preset config on device-resident MNIST-shaped data."""
-  config = _config(model, batch_size, **net)
+  config = _config(model, dtype, batch_size, **net)
   family = MODELS.get(model).family(config, MNIST)
   mesh = sharding.make_mesh()
   sharding.check_batch_size(config.batch_size, mesh)
@@ -127,7 +137,7 @@ def _train_case(model: str, batch_size: Optional[int] = None, **net) -> Case:
 def _sample_case(sampler: str, settings: Settings) -> Case:
   """`sampler` drawing settings.num_samples images from the reference UNet
   (random params), batch-parallel over every device."""
-  config = _config(sampler, **REFERENCE_UNET)
+  config = _config(sampler, settings.compute_dtype, **REFERENCE_UNET)
   family = MODELS.get(sampler).family(config, MNIST)
   mesh = sharding.make_mesh()
   params = jax.device_put(initial_state(family, 0).params, sharding.replicated(mesh))
@@ -146,17 +156,18 @@ def _sample_case(sampler: str, settings: Settings) -> Case:
 
 
 CASES.register("diffusion_train")(
-    lambda s: _train_case("ddim", s.batch_size, **REFERENCE_UNET))
-CASES.register("wgan_gp_train")(lambda s: _train_case("wgan_gp"))  # DCGAN pair, 5 critic steps
-CASES.register("vae_train")(lambda s: _train_case("vae"))          # conv VAE
+    lambda s: _train_case("ddim", s.compute_dtype, s.batch_size, **REFERENCE_UNET))
+# The DCGAN pair, 5 critic steps; the conv VAE.
+CASES.register("wgan_gp_train")(lambda s: _train_case("wgan_gp", s.compute_dtype))
+CASES.register("vae_train")(lambda s: _train_case("vae", s.compute_dtype))
 CASES.register("ddpm1000_sample")(lambda s: _sample_case("ddpm", s))
 CASES.register("ddim50_sample")(lambda s: _sample_case("ddim", s))
 
 
 @CASES.register("matmul")
 def _matmul_case(settings: Settings) -> Case:
-  """A 2048^3 float32 matmul: the device's practical arithmetic ceiling."""
-  a = jax.device_put(np.ones((2048, 2048), np.float32))
+  """A 2048^3 matmul in the compute dtype: the device's practical arithmetic ceiling."""
+  a = jax.device_put(np.ones((2048, 2048), np.float32).astype(settings.compute_dtype))
   start = time.perf_counter()
   compiled = jax.jit(lambda a: a @ a).lower(a).compile()
   return Case(lambda: compiled(a), 0, 0, time.perf_counter() - start, 2 * 2048**3)
@@ -238,7 +249,8 @@ def bench_case(name: str, settings: Settings, repeats: int,
     median = statistics.median(times)
     per_unit = median / max(case.steps, 1) if label == "jax" else median
     row = {"case": name, "framework": "jax" if label == "jax" else "torch",
-           "variant": "jit" if label == "jax" else label, "repeats": repeats,
+           "variant": "jit" if label == "jax" else label,
+           "dtype": settings.compute_dtype, "repeats": repeats,
            "median_ms": 1000 * per_unit, "spread": (max(times) - min(times)) / median}
     if case.steps:
       row["batch"] = case.examples // case.steps
@@ -260,7 +272,7 @@ def bench_case(name: str, settings: Settings, repeats: int,
   return rows
 
 
-_COLUMNS = ("case", "framework", "variant", "batch", "median_ms", "steps/s",
+_COLUMNS = ("case", "framework", "variant", "dtype", "batch", "median_ms", "steps/s",
             "examples/s", "images/s", "gflop", "GFLOP/s", "compile_seconds",
             "first_call_seconds",
             "peak_memory_mb", "jax_speedup")
@@ -305,7 +317,8 @@ def read_bench(path: str) -> Dict[str, Any]:
 
 
 def _row_key(row: Dict[str, Any]) -> Tuple[Any, ...]:
-  return row["case"], row["framework"], row["variant"], row.get("batch")
+  return (row["case"], row["framework"], row["variant"], row.get("dtype", "float32"),
+          row.get("batch"))
 
 
 def compare_rows(old: Dict[str, Any], rows: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:
@@ -313,7 +326,7 @@ def compare_rows(old: Dict[str, Any], rows: Sequence[Dict[str, Any]]) -> List[Di
   old and new median_ms and "speedup" = old / new (above 1: faster now)."""
   before = {_row_key(row): row for row in old["rows"]}
   return [{"case": row["case"], "framework": row["framework"], "variant": row["variant"],
-           "old_ms": before[_row_key(row)]["median_ms"], "new_ms": row["median_ms"],
+           "dtype": row["dtype"], "old_ms": before[_row_key(row)]["median_ms"], "new_ms": row["median_ms"],
            "speedup": before[_row_key(row)]["median_ms"] / row["median_ms"]}
           for row in rows if _row_key(row) in before]
 
@@ -325,10 +338,10 @@ def comparison_table(old_path: str, old: Dict[str, Any], compared: Sequence[Dict
              f"other hardware ({old.get('hardware', 'not recorded')}), so the ratios "
              "mix machine and code")
   lines = [f"Against {old_path}, measured on {machine}; speedup = old / new time.", "",
-           "| case | framework | variant | old_ms | new_ms | speedup |",
-           "|---|---|---|---|---|---|"]
+           "| case | framework | variant | dtype | old_ms | new_ms | speedup |",
+           "|---|---|---|---|---|---|---|"]
   lines += ["| " + " | ".join(report.format_value(k, row[k]) for k in (
-      "case", "framework", "variant", "old_ms", "new_ms", "speedup")) + " |"
+      "case", "framework", "variant", "dtype", "old_ms", "new_ms", "speedup")) + " |"
             for row in compared]
   return "\n".join(lines)
 
@@ -353,6 +366,9 @@ def _parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
   parser.add_argument("--torch", default="", metavar="VARIANTS",
                       help="also time the PyTorch twin: comma list of eager, "
                            "channels_last, compile")
+  parser.add_argument("--dtypes", default="float32", metavar="DTYPES",
+                      help="comma list of compute dtypes to run each case in: "
+                           f"{', '.join(COMPUTE_DTYPES)} (default: float32)")
   parser.add_argument("--out", default="bench", help="folder for bench.md/.json")
   parser.add_argument("--compare", default=None, metavar="OLD.json",
                       help="an earlier bench.json: print each case's old and new time "
@@ -367,6 +383,10 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
                  or n != "ddpm1000_sample"])
   for name in names:
     CASES.get(name)  # unknown names fail before any work
+  dtypes = [d.strip() for d in args.dtypes.split(",") if d.strip()]
+  unknown = [d for d in dtypes if d not in COMPUTE_DTYPES]
+  if unknown or not dtypes:
+    raise UsageError(f"--dtypes {args.dtypes}: choose from {', '.join(COMPUTE_DTYPES)}")
   if min(args.repeats, args.batch_size, args.num_samples, args.fid_batch_size) < 1:
     raise UsageError("--repeats, --batch-size, --num-samples and --fid-batch-size "
                      "must be positive")
@@ -381,13 +401,15 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     header["torch"], twins = load_twin(variants, settings)
   rows = []
   for name in names:
-    print(f"bench: {name} ...", file=sys.stderr, flush=True)
-    for row in bench_case(name, settings, args.repeats, twins):
-      rows.append(row)
-      shown = {k: row[k] for k in ("steps/s", "examples/s", "images/s",
-                                   "compile_seconds", "jax_speedup") if k in row}
-      print(f"  {row['framework']} {row['variant']}: {report.format_metrics(shown)}",
-            file=sys.stderr, flush=True)
+    for dtype in dtypes if name not in FLOAT32_ONLY else ["float32"]:
+      print(f"bench: {name} ({dtype}) ...", file=sys.stderr, flush=True)
+      for row in bench_case(name, dataclasses.replace(settings, compute_dtype=dtype),
+                            args.repeats, twins if dtype == "float32" else {}):
+        rows.append(row)
+        shown = {k: row[k] for k in ("steps/s", "examples/s", "images/s",
+                                     "compile_seconds", "jax_speedup") if k in row}
+        print(f"  {row['framework']} {row['variant']}: {report.format_metrics(shown)}",
+              file=sys.stderr, flush=True)
   comparison = ""
   if old is not None:
     compared = compare_rows(old, rows)

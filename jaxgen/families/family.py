@@ -20,6 +20,9 @@ from jaxgen.training.state import TrainState
 
 Batch = Dict[str, jnp.ndarray]
 Metrics = Dict[str, jnp.ndarray]
+# config.compute_dtype: what the networks compute in. Parameters, optimizer
+# state, losses, schedules and samplers are float32 in both.
+COMPUTE_DTYPES = ("float32", "bfloat16")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,6 +78,12 @@ class Family(abc.ABC):
                     examples: Batch) -> None:
     """Family-specific pictures at the end of training; `examples` holds the
     first `figure_examples` test examples (e.g. for reconstructions). Default: none."""
+
+
+def compute_dtype(config: ml_collections.ConfigDict) -> jnp.dtype:
+  """The networks' dtype, config.compute_dtype (float32 for runs saved before
+  the field existed)."""
+  return jnp.dtype(config.get("compute_dtype", "float32"))
 
 
 def cycling_labels(num: int, num_classes: int) -> jnp.ndarray:

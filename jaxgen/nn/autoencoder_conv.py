@@ -2,10 +2,11 @@
 
 Encoder: stride-2 4x4 convs (28 -> 14 -> 7 for two levels), then the dense
 head of `MLPEncoder`. Decoder: the mirror image, ending in stride-2 4x4
-transposed convs. Image sides must be divisible by 2 ** len(channels).
+transposed convs. Image sides must be divisible by 2 ** len(channels). Both
+compute in their `dtype` (bfloat16: mixed precision) and return float32.
 """
 
-from typing import Optional, Sequence, Tuple
+from typing import Any, Optional, Sequence, Tuple
 
 import flax.linen as nn
 import jax.numpy as jnp
@@ -19,13 +20,15 @@ class ConvEncoder(nn.Module):
   channels: Sequence[int]
   hidden: Sequence[int]
   outputs: int
+  dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, x: jnp.ndarray,
                condition: Optional[jnp.ndarray] = None) -> jnp.ndarray:
     for width in self.channels:
-      x = nn.relu(nn.Conv(width, (4, 4), strides=(2, 2), padding="SAME")(x))
-    return MLPEncoder(self.hidden, self.outputs)(x, condition)
+      x = nn.relu(nn.Conv(width, (4, 4), strides=(2, 2), padding="SAME",
+                          dtype=self.dtype)(x))
+    return MLPEncoder(self.hidden, self.outputs, self.dtype)(x, condition)
 
 
 class ConvDecoder(nn.Module):
@@ -36,6 +39,7 @@ class ConvDecoder(nn.Module):
   channels: Sequence[int]
   hidden: Sequence[int]
   shape: Tuple[int, int, int]
+  dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, z: jnp.ndarray,
@@ -46,10 +50,11 @@ class ConvDecoder(nn.Module):
       raise ValueError(f"image sides {height}x{width} are not divisible by {factor} "
                        f"(one halving per conv level of {tuple(self.channels)})")
     base_shape = (height // factor, width // factor, self.channels[-1])
-    h = nn.relu(MLPDecoder(self.hidden, base_shape)(z, condition))
+    h = nn.relu(MLPDecoder(self.hidden, base_shape, self.dtype)(z, condition))
     widths = [*reversed(self.channels[:-1]), self.shape[-1]]
     for i, width in enumerate(widths):
       if i:
         h = nn.relu(h)
-      h = nn.ConvTranspose(width, (4, 4), strides=(2, 2), padding="SAME")(h)
-    return h
+      h = nn.ConvTranspose(width, (4, 4), strides=(2, 2), padding="SAME",
+                           dtype=self.dtype)(h)
+    return h.astype(jnp.float32)

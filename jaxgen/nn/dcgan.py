@@ -1,10 +1,12 @@
 """DCGAN-style convolutional pair (Radford et al. 2016) for small images.
 
 Sizes are for images whose height and width are divisible by 4 (28 x 28 MNIST:
-7 -> 14 -> 28). Strided 4x4 (transposed) convolutions replace pooling.
+7 -> 14 -> 28). Strided 4x4 (transposed) convolutions replace pooling. Both
+networks compute in their `dtype` (bfloat16: mixed precision; normalisation
+statistics stay float32).
 """
 
-from typing import Callable, Tuple
+from typing import Any, Callable, Tuple
 
 import flax.linen as nn
 import jax.numpy as jnp
@@ -23,19 +25,21 @@ class DCGANGenerator(nn.Module):
   out_shape: Tuple[int, int, int]
   channels: int = 64
   activation: Activation = nn.relu
+  dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, z: jnp.ndarray, *, train: bool) -> jnp.ndarray:
     height, width, out_channels = self.out_shape
     if height % 4 or width % 4:
       raise ValueError(f"DCGAN needs image sizes divisible by 4, got {self.out_shape}")
-    h = nn.Dense(height // 4 * width // 4 * 2 * self.channels)(z)
+    norm = lambda: nn.BatchNorm(use_running_average=not train, momentum=0.9, dtype=self.dtype)
+    up = lambda c: nn.ConvTranspose(c, (4, 4), strides=(2, 2), padding="SAME",
+                                    dtype=self.dtype)
+    h = nn.Dense(height // 4 * width // 4 * 2 * self.channels, dtype=self.dtype)(z)
     h = h.reshape((z.shape[0], height // 4, width // 4, 2 * self.channels))
-    h = self.activation(nn.BatchNorm(use_running_average=not train, momentum=0.9)(h))
-    h = nn.ConvTranspose(self.channels, (4, 4), strides=(2, 2), padding="SAME")(h)
-    h = self.activation(nn.BatchNorm(use_running_average=not train, momentum=0.9)(h))
-    h = nn.ConvTranspose(out_channels, (4, 4), strides=(2, 2), padding="SAME")(h)
-    return jnp.tanh(h)
+    h = self.activation(norm()(h))
+    h = self.activation(norm()(up(self.channels)(h)))
+    return jnp.tanh(up(out_channels)(h).astype(jnp.float32))
 
 
 class DCGANCriticBody(nn.Module):
@@ -48,17 +52,18 @@ class DCGANCriticBody(nn.Module):
   channels: int = 64
   activation: Activation = nn.leaky_relu
   norm: str = "batch"
+  dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, x: jnp.ndarray, *, train: bool) -> jnp.ndarray:
     if self.norm not in NORMS:
       raise ValueError(f"unknown norm {self.norm!r}; choose one of {NORMS}")
-    h = nn.Conv(self.channels, (4, 4), strides=(2, 2), padding="SAME")(x)
-    h = self.activation(h)
-    h = nn.Conv(2 * self.channels, (4, 4), strides=(2, 2), padding="SAME")(h)
+    down = lambda c: nn.Conv(c, (4, 4), strides=(2, 2), padding="SAME", dtype=self.dtype)
+    h = self.activation(down(self.channels)(x))
+    h = down(2 * self.channels)(h)
     if self.norm == "batch":
-      h = nn.BatchNorm(use_running_average=not train, momentum=0.9)(h)
+      h = nn.BatchNorm(use_running_average=not train, momentum=0.9, dtype=self.dtype)(h)
     elif self.norm == "layer":
-      h = nn.LayerNorm()(h)
+      h = nn.LayerNorm(dtype=self.dtype)(h)
     h = self.activation(h)
     return h.reshape((x.shape[0], -1))

@@ -3,11 +3,12 @@
 The classic MNIST pair is generator 100 -> 128 -> 256 -> 512 -> 1024 -> 784
 (BatchNorm, LeakyReLU, tanh) and discriminator 784 -> 512 -> 256 -> 1; the
 critic's final Dense(1) (and any label projection) lives in the GAN family's
-critic head, so this module stops at the 256 features.
+critic head, so this module stops at the 256 features. Both compute in their
+`dtype` (bfloat16: mixed precision; BatchNorm statistics stay float32).
 """
 
 import math
-from typing import Callable, Sequence, Tuple
+from typing import Any, Callable, Sequence, Tuple
 
 import flax.linen as nn
 import jax.numpy as jnp
@@ -27,16 +28,17 @@ class MLPGenerator(nn.Module):
   activation: Activation = nn.relu
   batch_norm: bool = True
   tanh_output: bool = True
+  dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, z: jnp.ndarray, *, train: bool) -> jnp.ndarray:
     h = z
     for width in self.hidden:
-      h = nn.Dense(width)(h)
+      h = nn.Dense(width, dtype=self.dtype)(h)
       if self.batch_norm:
-        h = nn.BatchNorm(use_running_average=not train, momentum=0.9)(h)
+        h = nn.BatchNorm(use_running_average=not train, momentum=0.9, dtype=self.dtype)(h)
       h = self.activation(h)
-    x = nn.Dense(math.prod(self.out_shape))(h)
+    x = nn.Dense(math.prod(self.out_shape), dtype=self.dtype)(h).astype(jnp.float32)
     if self.tanh_output:
       x = jnp.tanh(x)
     return x.reshape((z.shape[0],) + tuple(self.out_shape))
@@ -49,11 +51,12 @@ class MLPCriticBody(nn.Module):
   is there so every critic body is called alike."""
   hidden: Sequence[int]
   activation: Activation = nn.relu
+  dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, x: jnp.ndarray, *, train: bool) -> jnp.ndarray:
     del train
     h = x.reshape((x.shape[0], -1))
     for width in self.hidden:
-      h = self.activation(nn.Dense(width)(h))
+      h = self.activation(nn.Dense(width, dtype=self.dtype)(h))
     return h

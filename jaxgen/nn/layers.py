@@ -1,11 +1,13 @@
 """Building blocks of the diffusion UNet: time embedding, ResBlock, attention, resampling.
 
-Every image tensor is NHWC float32. `emb` is the conditioning vector that the
-UNet builds once per call (time embedding plus, optionally, class embedding).
+Every image tensor is NHWC. `emb` is the conditioning vector that the UNet
+builds once per call (time embedding plus, optionally, class embedding). Each
+block computes in its `dtype` (float32, or bfloat16 for mixed precision) from
+float32 parameters; normalisation statistics and attention softmaxes stay float32.
 """
 
 import math
-from typing import Optional, Tuple
+from typing import Any, Optional, Tuple
 
 import flax.linen as nn
 import jax.numpy as jnp
@@ -33,14 +35,16 @@ def sinusoidal_embedding(t: jnp.ndarray, dim: int,
 
 
 class TimeEmbedding(nn.Module):
-  """t [B] float -> [B, features] float32: sinusoidal(dim) -> Dense -> SiLU -> Dense."""
+  """t [B] float -> [B, features] in `dtype`: sinusoidal(dim) (float32, so
+  timesteps keep every digit) -> Dense -> SiLU -> Dense."""
   dim: int
   features: int
+  dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, t: jnp.ndarray) -> jnp.ndarray:
-    h = nn.Dense(self.features)(sinusoidal_embedding(t, self.dim))
-    return nn.Dense(self.features)(nn.silu(h))
+    h = nn.Dense(self.features, dtype=self.dtype)(sinusoidal_embedding(t, self.dim))
+    return nn.Dense(self.features, dtype=self.dtype)(nn.silu(h))
 
 
 class ResBlock(nn.Module):
@@ -52,17 +56,19 @@ class ResBlock(nn.Module):
   features: int
   dropout: float = 0.0
   num_groups: int = 8
+  dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, x: jnp.ndarray, emb: jnp.ndarray, *, train: bool) -> jnp.ndarray:
-    h = nn.silu(nn.GroupNorm(num_groups=self.num_groups)(x))
-    h = nn.Conv(self.features, (3, 3))(h)
-    h = h + nn.Dense(self.features)(nn.silu(emb))[:, None, None, :]
-    h = nn.silu(nn.GroupNorm(num_groups=self.num_groups)(h))
+    norm = lambda: nn.GroupNorm(num_groups=self.num_groups, dtype=self.dtype)
+    h = nn.silu(norm()(x))
+    h = nn.Conv(self.features, (3, 3), dtype=self.dtype)(h)
+    h = h + nn.Dense(self.features, dtype=self.dtype)(nn.silu(emb))[:, None, None, :]
+    h = nn.silu(norm()(h))
     h = nn.Dropout(self.dropout, deterministic=not train)(h)
-    h = nn.Conv(self.features, (3, 3))(h)
+    h = nn.Conv(self.features, (3, 3), dtype=self.dtype)(h)
     if x.shape[-1] != self.features:
-      x = nn.Conv(self.features, (1, 1))(x)
+      x = nn.Conv(self.features, (1, 1), dtype=self.dtype)(x)
     return x + h
 
 
@@ -70,12 +76,14 @@ class SelfAttention2D(nn.Module):
   """x [B, H, W, C] -> x + MHSA(GroupNorm(x)) over the H*W positions, same shape."""
   num_heads: int = 1
   num_groups: int = 8
+  dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, x: jnp.ndarray) -> jnp.ndarray:
     b, h, w, c = x.shape
-    y = nn.GroupNorm(num_groups=self.num_groups)(x).reshape(b, h * w, c)
-    y = nn.MultiHeadDotProductAttention(num_heads=self.num_heads, qkv_features=c)(y)
+    y = nn.GroupNorm(num_groups=self.num_groups, dtype=self.dtype)(x).reshape(b, h * w, c)
+    y = nn.MultiHeadDotProductAttention(num_heads=self.num_heads, qkv_features=c,
+                                        dtype=self.dtype, force_fp32_for_softmax=True)(y)
     return x + y.reshape(b, h, w, c)
 
 
@@ -85,10 +93,12 @@ class Downsample(nn.Module):
   Padding is 1 on every side, so output pixel i is centred on input pixel 2i
   for even and odd sizes alike (28 -> 14 -> 7 -> 4).
   """
+  dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, x: jnp.ndarray) -> jnp.ndarray:
-    return nn.Conv(x.shape[-1], (3, 3), strides=(2, 2), padding=((1, 1), (1, 1)))(x)
+    return nn.Conv(x.shape[-1], (3, 3), strides=(2, 2), padding=((1, 1), (1, 1)),
+                   dtype=self.dtype)(x)
 
 
 class Upsample(nn.Module):
@@ -97,6 +107,7 @@ class Upsample(nn.Module):
   `size` is the (H, W) of the matching skip connection (default 2h, 2w); the
   crop undoes Downsample's rounding up of odd sizes (4 -> 8 -> 7).
   """
+  dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, x: jnp.ndarray,
@@ -106,4 +117,4 @@ class Upsample(nn.Module):
             and 2 * x.shape[2] - 1 <= width <= 2 * x.shape[2]):
       raise ValueError(f"cannot upsample {x.shape[1:3]} to {(height, width)}")
     x = jnp.repeat(jnp.repeat(x, 2, axis=1), 2, axis=2)[:, :height, :width]
-    return nn.Conv(x.shape[-1], (3, 3))(x)
+    return nn.Conv(x.shape[-1], (3, 3), dtype=self.dtype)(x)

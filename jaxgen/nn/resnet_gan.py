@@ -4,10 +4,12 @@
 `nn.SpectralNorm` keeps its power-iteration vector `u` and the estimate
 `sigma` in the "batch_stats" collection; they advance only when the module is
 called with `train=True` and "batch_stats" mutable. Nothing in the critic
-depends on other examples of the batch, so it suits a gradient penalty.
+depends on other examples of the batch, so it suits a gradient penalty. Every
+network computes in its `dtype` (bfloat16: mixed precision; BatchNorm
+statistics and the spectral norms' power iterations stay float32).
 """
 
-from typing import Callable, Tuple
+from typing import Any, Callable, Tuple
 
 import flax.linen as nn
 import jax.numpy as jnp
@@ -30,14 +32,15 @@ class GeneratorBlock(nn.Module):
   conv3x3; the skip is up then conv1x1."""
   features: int
   activation: Activation = nn.relu
+  dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, x: jnp.ndarray, *, train: bool) -> jnp.ndarray:
-    h = nn.BatchNorm(use_running_average=not train, momentum=0.9)(x)
-    h = nn.Conv(self.features, (3, 3))(_upsample(self.activation(h)))
-    h = nn.BatchNorm(use_running_average=not train, momentum=0.9)(h)
-    h = nn.Conv(self.features, (3, 3))(self.activation(h))
-    return nn.Conv(self.features, (1, 1))(_upsample(x)) + h
+    norm = lambda: nn.BatchNorm(use_running_average=not train, momentum=0.9, dtype=self.dtype)
+    conv = lambda size: nn.Conv(self.features, size, dtype=self.dtype)
+    h = conv((3, 3))(_upsample(self.activation(norm()(x))))
+    h = conv((3, 3))(self.activation(norm()(h)))
+    return conv((1, 1))(_upsample(x)) + h
 
 
 class ResNetGenerator(nn.Module):
@@ -46,18 +49,20 @@ class ResNetGenerator(nn.Module):
   out_shape: Tuple[int, int, int]
   channels: int = 64
   activation: Activation = nn.relu
+  dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, z: jnp.ndarray, *, train: bool) -> jnp.ndarray:
     height, width, out_channels = self.out_shape
     if height % 4 or width % 4:
       raise ValueError(f"ResNet generator needs sizes divisible by 4, got {self.out_shape}")
-    h = nn.Dense(height // 4 * width // 4 * self.channels)(z)
+    h = nn.Dense(height // 4 * width // 4 * self.channels, dtype=self.dtype)(z)
     h = h.reshape((z.shape[0], height // 4, width // 4, self.channels))
     for _ in range(2):
-      h = GeneratorBlock(self.channels, self.activation)(h, train=train)
-    h = self.activation(nn.BatchNorm(use_running_average=not train, momentum=0.9)(h))
-    return jnp.tanh(nn.Conv(out_channels, (3, 3))(h))
+      h = GeneratorBlock(self.channels, self.activation, self.dtype)(h, train=train)
+    h = self.activation(nn.BatchNorm(use_running_average=not train, momentum=0.9,
+                                     dtype=self.dtype)(h))
+    return jnp.tanh(nn.Conv(out_channels, (3, 3), dtype=self.dtype)(h).astype(jnp.float32))
 
 
 class CriticBlock(nn.Module):
@@ -69,11 +74,13 @@ class CriticBlock(nn.Module):
   downsample: bool = True
   first: bool = False
   activation: Activation = nn.relu
+  dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, x: jnp.ndarray, *, train: bool) -> jnp.ndarray:
     def conv(size, h):
-      return nn.SpectralNorm(nn.Conv(self.features, size))(h, update_stats=train)
+      layer = nn.Conv(self.features, size, dtype=self.dtype)
+      return nn.SpectralNorm(layer)(h, update_stats=train)
 
     h = x if self.first else self.activation(x)
     h = conv((3, 3), self.activation(conv((3, 3), h)))
@@ -88,11 +95,13 @@ class SNResNetCriticBody(nn.Module):
   one plain block, activation, sum over positions (Miyato et al. 2018)."""
   channels: int = 64
   activation: Activation = nn.relu
+  dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, x: jnp.ndarray, *, train: bool) -> jnp.ndarray:
-    h = CriticBlock(self.channels, first=True, activation=self.activation)(x, train=train)
-    h = CriticBlock(self.channels, activation=self.activation)(h, train=train)
-    h = CriticBlock(self.channels, downsample=False, activation=self.activation)(
-        h, train=train)
+    block = lambda **kw: CriticBlock(self.channels, activation=self.activation,
+                                     dtype=self.dtype, **kw)
+    h = block(first=True)(x, train=train)
+    h = block()(h, train=train)
+    h = block(downsample=False)(h, train=train)
     return jnp.sum(self.activation(h), axis=(1, 2))

@@ -37,7 +37,7 @@ def test_rows_time_jax_and_a_twin_side_by_side(tmp_path):
   assert jax_row["GFLOP/s"] == pytest.approx(jax_row["gflop"] / jax_row["median_ms"] * 1000)
 
   table = bench.write_tables(rows, {"hardware": "test"}, tmp_path)
-  assert table.splitlines()[2].startswith("| vae_train | jax | jit | 128 |")
+  assert table.splitlines()[2].startswith("| vae_train | jax | jit | float32 | 128 |")
   record = json.loads((tmp_path / "bench.json").read_text())
   assert record["hardware"] == "test" and len(record["rows"]) == 2
   assert "| vae_train | torch | eager |" in (tmp_path / "bench.md").read_text()
@@ -50,9 +50,19 @@ def test_matmul_case_counts_its_arithmetic():
   assert "images/s" not in row and "steps/s" not in row
 
 
+def test_each_dtype_has_rows_of_its_own(tmp_path):
+  bench.main(["--cases", "matmul", "--dtypes", "float32,bfloat16", "--repeats", "1",
+              "--out", str(tmp_path)])
+  rows = json.loads((tmp_path / "bench.json").read_text())["rows"]
+  assert [(row["case"], row["dtype"]) for row in rows] == [
+      ("matmul", "float32"), ("matmul", "bfloat16")]
+  assert "| matmul | jax | jit | bfloat16 |" in (tmp_path / "bench.md").read_text()
+
+
 @pytest.mark.parametrize("argv, message", [
     (["--cases", "nope"], "unknown bench case 'nope'"),
     (["--repeats", "0"], "must be positive"),
+    (["--dtypes", "float16"], "choose from float32, bfloat16"),
 ])
 def test_bad_arguments_are_usage_errors(argv, message):
   with pytest.raises(UsageError, match=message):
@@ -67,18 +77,20 @@ def test_compare_sets_each_case_beside_an_earlier_run(tmp_path):
       {"case": "vae_train", "framework": "torch", "variant": "eager", "batch": 128,
        "median_ms": 50.0}]}
   (tmp_path / "old.json").write_text(json.dumps(old))
-  new_rows = [{"case": "vae_train", "framework": "jax", "variant": "jit", "batch": 128,
-               "median_ms": 20.0},
-              {"case": "vae_train", "framework": "jax", "variant": "jit", "batch": 64,
-               "median_ms": 10.0},  # another batch: not the same measurement
-              {"case": "fid_features", "framework": "jax", "variant": "jit",
-               "median_ms": 5.0}]  # not in the old run
+  new = {"framework": "jax", "variant": "jit", "dtype": "float32"}
+  new_rows = [{"case": "vae_train", **new, "batch": 128, "median_ms": 20.0},
+              # another batch, or dtype: not the same measurement (old rows
+              # without a dtype are float32)
+              {"case": "vae_train", **new, "batch": 64, "median_ms": 10.0},
+              {"case": "vae_train", **new, "dtype": "bfloat16", "batch": 128,
+               "median_ms": 12.0},
+              {"case": "fid_features", **new, "median_ms": 5.0}]  # not in the old run
   compared = bench.compare_rows(bench.read_bench(str(tmp_path / "old.json")), new_rows)
   assert compared == [{"case": "vae_train", "framework": "jax", "variant": "jit",
-                       "old_ms": 30.0, "new_ms": 20.0, "speedup": 1.5}]
+                       "dtype": "float32", "old_ms": 30.0, "new_ms": 20.0, "speedup": 1.5}]
   same = bench.comparison_table("old.json", old, compared, "cpu A")
   assert "measured on the same hardware" in same
-  assert "| vae_train | jax | jit | 30.0 | 20.0 | 1.50 |" in same
+  assert "| vae_train | jax | jit | float32 | 30.0 | 20.0 | 1.50 |" in same
   assert "other hardware (cpu A)" in bench.comparison_table("old.json", old, compared, "cpu B")
 
 

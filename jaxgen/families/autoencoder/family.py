@@ -22,7 +22,8 @@ from jaxgen.families.autoencoder import config as autoencoder_config
 from jaxgen.families.autoencoder.beta import BETA_SCHEDULES
 from jaxgen.families.autoencoder.losses import (RECONSTRUCTION_LOSSES, gaussian_kl,
                                                 reparameterize)
-from jaxgen.families.family import MODELS, DataSpec, Family, ModelEntry, cycling_labels
+from jaxgen.families.family import (MODELS, DataSpec, Family, ModelEntry, compute_dtype,
+                                    cycling_labels)
 from jaxgen.nn.autoencoder_conv import ConvDecoder, ConvEncoder
 from jaxgen.nn.autoencoder_mlp import MLPDecoder, MLPEncoder
 from jaxgen.training.optim import make_optimizer
@@ -55,10 +56,10 @@ class AutoencoderFamily(Family):
 
   def _networks(self, net: ml_collections.ConfigDict):
     codes = 2 * self.latent_dim if self.variational else self.latent_dim
-    hidden = tuple(net.hidden)
+    hidden, dtype = tuple(net.hidden), compute_dtype(self.config)
     if net.architecture == "mlp":
-      return (MLPEncoder(hidden, codes),
-              MLPDecoder(tuple(reversed(hidden)), self.spec.shape))
+      return (MLPEncoder(hidden, codes, dtype),
+              MLPDecoder(tuple(reversed(hidden)), self.spec.shape, dtype))
     if not self.spec.is_image:  # config.check has left only "conv"
       raise UsageError("the conv autoencoder needs images; use "
                        "--config.net.architecture=mlp for 2-D points")
@@ -67,8 +68,8 @@ class AutoencoderFamily(Family):
     if self.spec.shape[0] % factor or self.spec.shape[1] % factor:
       raise UsageError(f"conv autoencoder: image sides {self.spec.shape[:2]} are not "
                        f"divisible by {factor}; use fewer --config.net.channels")
-    return (ConvEncoder(channels, hidden, codes),
-            ConvDecoder(channels, tuple(reversed(hidden)), self.spec.shape))
+    return (ConvEncoder(channels, hidden, codes, dtype),
+            ConvDecoder(channels, tuple(reversed(hidden)), self.spec.shape, dtype))
 
   def init_state(self, rng: jax.Array) -> TrainState:
     encoder_rng, decoder_rng, state_rng = jax.random.split(rng, 3)

@@ -15,7 +15,8 @@ from jaxgen.families.diffusion import config as diffusion_config
 from jaxgen.families.diffusion.objectives import LOSS_WEIGHTINGS, OBJECTIVES
 from jaxgen.families.diffusion.samplers import ODE_SOLVERS, SAMPLERS, TUNABLE
 from jaxgen.families.diffusion.schedules import SCHEDULES, q_sample
-from jaxgen.families.family import MODELS, DataSpec, Family, ModelEntry, cycling_labels
+from jaxgen.families.family import (MODELS, DataSpec, Family, ModelEntry, compute_dtype,
+                                    cycling_labels)
 from jaxgen.nn.mlp import MLPDenoiser
 from jaxgen.nn.unet import UNet
 from jaxgen.training.optim import make_optimizer
@@ -42,13 +43,15 @@ class DiffusionFamily(Family):
     self.optimizer = make_optimizer(config.optim, config.num_steps)
 
   def _network(self, net: ml_collections.ConfigDict):
+    dtype = compute_dtype(self.config)
     if self.spec.is_image:
       return UNet(channels=net.channels, channel_mults=tuple(net.channel_mults),
                   num_res_blocks=net.num_res_blocks,
                   attention_resolutions=tuple(net.attention_resolutions),
                   dropout=net.dropout, num_groups=net.num_groups,
-                  num_classes=self.num_classes)
-    return MLPDenoiser(hidden=net.hidden, depth=net.depth, num_classes=self.num_classes)
+                  num_classes=self.num_classes, dtype=dtype)
+    return MLPDenoiser(hidden=net.hidden, depth=net.depth, num_classes=self.num_classes,
+                       dtype=dtype)
 
   def init_state(self, rng: jax.Array) -> TrainState:
     param_rng, state_rng = jax.random.split(rng)

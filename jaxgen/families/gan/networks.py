@@ -4,10 +4,13 @@ class conditioning that works the same for every architecture.
 - Generator: the one-hot label is concatenated to z (Mirza & Osindero 2014).
 - Critic: score = Dense(1)(h) + <Embed(label), h> on the body's features h
   (the projection discriminator, Miyato & Koyama 2018).
+
+Both compute in config.compute_dtype (bfloat16: mixed precision) from float32
+parameters; the critic's scores and the generator's images are float32.
 """
 
 import functools
-from typing import Optional, Tuple
+from typing import Any, Optional, Tuple
 
 import flax.linen as nn
 import jax
@@ -15,6 +18,7 @@ import jax.numpy as jnp
 import ml_collections
 
 from jaxgen.errors import UsageError
+from jaxgen.families.family import compute_dtype
 from jaxgen.nn.dcgan import DCGANCriticBody, DCGANGenerator
 from jaxgen.nn.gan_mlp import MLPCriticBody, MLPGenerator
 from jaxgen.nn.resnet_gan import ResNetGenerator, SNResNetCriticBody
@@ -25,27 +29,27 @@ ACTIVATIONS.register("relu")(nn.relu)
 ACTIVATIONS.register("leaky_relu")(functools.partial(nn.leaky_relu, negative_slope=0.2))
 
 # gan.architecture -> (config.net, example shape, generator activation, critic
-# activation) -> (generator, critic body).
+# activation, compute dtype) -> (generator, critic body).
 ARCHITECTURES = Registry("GAN architecture")
 
 
 @ARCHITECTURES.register("mlp")
-def _mlp(net: ml_collections.ConfigDict, shape: Tuple[int, ...], g_act, d_act):
+def _mlp(net: ml_collections.ConfigDict, shape: Tuple[int, ...], g_act, d_act, dtype):
   return (MLPGenerator(tuple(net.g_hidden), shape, g_act, batch_norm=net.g_batch_norm,
-                       tanh_output=len(shape) == 3),
-          MLPCriticBody(tuple(net.d_hidden), d_act))
+                       tanh_output=len(shape) == 3, dtype=dtype),
+          MLPCriticBody(tuple(net.d_hidden), d_act, dtype))
 
 
 @ARCHITECTURES.register("dcgan")
-def _dcgan(net: ml_collections.ConfigDict, shape: Tuple[int, ...], g_act, d_act):
-  return (DCGANGenerator(shape, net.channels, g_act),
-          DCGANCriticBody(net.channels, d_act, net.d_norm))
+def _dcgan(net: ml_collections.ConfigDict, shape: Tuple[int, ...], g_act, d_act, dtype):
+  return (DCGANGenerator(shape, net.channels, g_act, dtype),
+          DCGANCriticBody(net.channels, d_act, net.d_norm, dtype))
 
 
 @ARCHITECTURES.register("resnet")
-def _resnet(net: ml_collections.ConfigDict, shape: Tuple[int, ...], g_act, d_act):
-  return (ResNetGenerator(shape, net.channels, g_act),
-          SNResNetCriticBody(net.channels, d_act))
+def _resnet(net: ml_collections.ConfigDict, shape: Tuple[int, ...], g_act, d_act, dtype):
+  return (ResNetGenerator(shape, net.channels, g_act, dtype),
+          SNResNetCriticBody(net.channels, d_act, dtype))
 
 
 class ConditionalGenerator(nn.Module):
@@ -71,16 +75,18 @@ class Critic(nn.Module):
   body: nn.Module
   num_classes: int = 0
   spectral_norm: bool = False
+  dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, x: jnp.ndarray, labels: Optional[jnp.ndarray], *,
                train: bool) -> jnp.ndarray:
     h = self.body(x, train=train)
-    head = nn.Dense(1)
+    head = nn.Dense(1, dtype=self.dtype)
     score = (nn.SpectralNorm(head)(h, update_stats=train) if self.spectral_norm
-             else head(h))[:, 0]
+             else head(h))[:, 0].astype(jnp.float32)
     if self.num_classes:
-      score = score + jnp.sum(nn.Embed(self.num_classes, h.shape[-1])(labels) * h, axis=-1)
+      projection = nn.Embed(self.num_classes, h.shape[-1], dtype=self.dtype)(labels) * h
+      score = score + jnp.sum(projection.astype(jnp.float32), axis=-1)
     return score
 
 
@@ -94,9 +100,11 @@ def build_networks(config: ml_collections.ConfigDict, shape: Tuple[int, ...],
   if options.architecture != "mlp" and len(shape) != 3:
     raise UsageError(f"architecture {options.architecture!r} needs images; use "
                      f"--config.gan.architecture=mlp for 2-D points")
-  generator, body = build(net, shape, g_act, d_act)
+  dtype = compute_dtype(config)
+  generator, body = build(net, shape, g_act, d_act, dtype)
   return (ConditionalGenerator(generator, num_classes),
-          Critic(body, num_classes, spectral_norm=options.architecture == "resnet"))
+          Critic(body, num_classes, spectral_norm=options.architecture == "resnet",
+                 dtype=dtype))
 
 
 def uses_batch_statistics(config: ml_collections.ConfigDict) -> bool:
