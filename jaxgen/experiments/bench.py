@@ -187,8 +187,9 @@ def _fid_case(settings: Settings) -> Case:
       0, 256, (extractor.batch_size, 28, 28, 1), np.uint8)
   start = time.perf_counter()
   extractor(images)
-  return Case(lambda: extractor(images), extractor.batch_size, 0,
-              time.perf_counter() - start)
+  compile_seconds = time.perf_counter() - start
+  flops = _flops(extractor.compiled_for(images))
+  return Case(lambda: extractor(images), extractor.batch_size, 0, compile_seconds, flops)
 
 
 def load_twin(variants: Sequence[str], settings: Settings
@@ -273,7 +274,8 @@ def bench_case(name: str, settings: Settings, repeats: int,
 
 
 _COLUMNS = ("case", "framework", "variant", "dtype", "batch", "median_ms", "steps/s",
-            "examples/s", "images/s", "gflop", "GFLOP/s", "compile_seconds",
+            "examples/s", "images/s", "gflop", "GFLOP/s", "matmul_fraction",
+            "compile_seconds",
             "first_call_seconds",
             "peak_memory_mb", "jax_speedup")
 
@@ -293,12 +295,24 @@ def write_tables(rows: List[Dict[str, Any]], header: Dict[str, Any],
       f"# Benchmark\n\n{notes}\n\n"
       "Medians over the repeats; `median_ms` is per train step (train cases) or per "
       "sampling/feature call; `gflop` is XLA's count of floating-point operations in "
-      "that unit (the twins compute the same); `spread` (JSON) is (max - min) / median; "
+      "that unit (the twins compute the same); `matmul_fraction` is a row's GFLOP/s over "
+      "the `matmul` case's of the same dtype in this run (the arithmetic ceiling); "
+      "`spread` (JSON) is (max - min) / median; "
       "`jax_speedup` = torch time / JAX time in the same run; peak memory is cumulative "
       "over the process.\n\n" + table + "\n"
       + (f"\n## Against an earlier run\n\n{comparison}\n" if comparison else ""))
   report.write_json(out / "bench.json", {**header, "rows": rows})
   return table
+
+
+def add_matmul_fractions(rows: List[Dict[str, Any]]) -> None:
+  """Sets "matmul_fraction" = GFLOP/s / the JAX matmul row's GFLOP/s of the same
+  dtype, on every other row with a GFLOP/s, where this run has that matmul row."""
+  ceilings = {row["dtype"]: row["GFLOP/s"] for row in rows
+              if row["case"] == "matmul" and row["framework"] == "jax"}
+  for row in rows:
+    if row["case"] != "matmul" and "GFLOP/s" in row and row["dtype"] in ceilings:
+      row["matmul_fraction"] = row["GFLOP/s"] / ceilings[row["dtype"]]
 
 
 def read_bench(path: str) -> Dict[str, Any]:
@@ -410,6 +424,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
                                      "compile_seconds", "jax_speedup") if k in row}
         print(f"  {row['framework']} {row['variant']}: {report.format_metrics(shown)}",
               file=sys.stderr, flush=True)
+  add_matmul_fractions(rows)
   comparison = ""
   if old is not None:
     compared = compare_rows(old, rows)

@@ -59,6 +59,16 @@ def test_each_dtype_has_rows_of_its_own(tmp_path):
   assert "| matmul | jax | jit | bfloat16 |" in (tmp_path / "bench.md").read_text()
 
 
+def test_rows_are_set_against_the_matmul_ceiling_of_their_dtype():
+  rows = [{"case": "matmul", "framework": "jax", "dtype": "float32", "GFLOP/s": 100.0},
+          {"case": "vae_train", "framework": "jax", "dtype": "float32", "GFLOP/s": 25.0},
+          {"case": "vae_train", "framework": "torch", "dtype": "float32", "GFLOP/s": 50.0},
+          {"case": "vae_train", "framework": "jax", "dtype": "bfloat16", "GFLOP/s": 30.0},
+          {"case": "fid_features", "framework": "jax", "dtype": "float32"}]
+  bench.add_matmul_fractions(rows)
+  assert [row.get("matmul_fraction") for row in rows] == [None, 0.25, 0.5, None, None]
+
+
 @pytest.mark.parametrize("argv, message", [
     (["--cases", "nope"], "unknown bench case 'nope'"),
     (["--repeats", "0"], "must be positive"),
