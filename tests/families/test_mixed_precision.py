@@ -13,6 +13,7 @@ from jaxgen import config as config_lib
 from jaxgen import families
 from jaxgen.errors import UsageError
 from jaxgen.families.family import DataSpec
+from jaxgen.metrics import features, inception
 
 MATMULS = ("dot_general", "conv_general_dilated")
 # Flax keeps attention weights float32 after its float32 softmax, so their
@@ -136,3 +137,14 @@ def test_an_unknown_compute_dtype_is_refused():
   config.compute_dtype = "float16"
   with pytest.raises(UsageError, match="compute_dtype.*bfloat16, float32"):
     config_lib.check(config)
+
+
+def test_fid_features_are_float32_whatever_the_runs_compute_dtype():
+  """Inception takes no compute dtype: FID is computed the same way for a
+  bfloat16 run as for a float32 one."""
+  images = jax.ShapeDtypeStruct((2, 28, 28, 3), jnp.uint8)
+  params = jax.eval_shape(inception.InceptionV3().init, jax.random.PRNGKey(0),
+                          jax.ShapeDtypeStruct((1, 299, 299, 3), jnp.float32))["params"]
+  jaxpr = jax.make_jaxpr(features._pool3)(params, images)  # pylint: disable=protected-access
+  assert matmul_dtypes(jaxpr) == {"float32"}
+  assert [str(a.dtype) for a in jaxpr.out_avals] == ["float32"]
