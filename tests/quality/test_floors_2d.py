@@ -37,11 +37,12 @@ FLOORS = {
 }
 
 
-def train(train_with_cli, model: str, seed: int, workdir) -> dict:
-  """Trains `model` on gmm_ring8 with the cpu preset's defaults; summary.json."""
+def train(train_with_cli, model: str, seed: int, workdir, *overrides: str) -> dict:
+  """Trains `model` on gmm_ring8 with the cpu preset's defaults (and
+  `overrides`); summary.json."""
   steps = config_lib.get_config(model, DATASET, "cpu").num_steps
   return train_with_cli(model, DATASET, workdir, f"seed={seed}",
-                        f"sample_every={steps}", f"checkpoint_every={steps}")
+                        f"sample_every={steps}", f"checkpoint_every={steps}", *overrides)
 
 
 def assert_floor(model: str, scores: dict) -> None:
@@ -71,3 +72,11 @@ def test_diffusion_covers_the_ring_with_both_samplers(seed, tmp_path, train_with
       sampler="ddpm")
   mixture = data.mixtures.get_mixture(DATASET)
   assert_floor("ddpm", mixture_metrics(jax.device_get(samples), mixture))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", ["gan", "cvae", "ddim"])
+def test_bfloat16_holds_the_float32_floors(model, tmp_path, train_with_cli):
+  """Mixed precision (config.compute_dtype) reaches the same floors: one model
+  of each family, seed 0."""
+  assert_floor(model, train(train_with_cli, model, 0, tmp_path, "compute_dtype=bfloat16"))

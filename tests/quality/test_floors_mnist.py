@@ -80,6 +80,17 @@ def test_short_run_draws_recognisable_digits(model, seed, shared_data_dir, tmp_p
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("model", ["gan", "vae"])
+def test_bfloat16_short_run_draws_recognisable_digits(model, shared_data_dir, tmp_path,
+                                                     train_with_cli):
+  """Mixed precision (config.compute_dtype) holds the float32 floors, seed 0."""
+  steps, confident_floor, classes_floor = SHORT_RUNS[model]
+  summary = short_run(train_with_cli, model, steps, 0, tmp_path, shared_data_dir,
+                      "compute_dtype=bfloat16")
+  assert_recognisable(model, summary, confident_floor, classes_floor)
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("seed, with_ddpm", DIFFUSION_CASES)
 def test_diffusion_draws_recognisable_digits(seed, with_ddpm, shared_data_dir, tmp_path,
                                              train_with_cli, sample_with_cli):
