@@ -66,19 +66,21 @@ def train_step_program(family, spec):
 @pytest.mark.parametrize("dataset", sorted(SPECS))
 @pytest.mark.parametrize("model", families.MODELS.names())
 def test_bfloat16_networks_leave_params_and_losses_float32(model, dataset):
-  matmuls = {}
-  for dtype in ("float32", "bfloat16"):
-    config, family = family_for(model, dataset, dtype)
-    jaxpr, outputs = train_step_program(family, SPECS[dataset])
-    matmuls[dtype] = matmul_dtypes(jaxpr)
-    # The new state (params, EMA, optimizer and model state) and every metric.
-    floats = {str(leaf.dtype) for leaf in jax.tree.leaves(outputs)
-              if jnp.issubdtype(leaf.dtype, jnp.floating)}
-    assert floats == {"float32"}, (model, dtype, floats)
-  assert matmuls["float32"] == {"float32"}
+  config, family = family_for(model, dataset, "bfloat16")
+  jaxpr, outputs = train_step_program(family, SPECS[dataset])
   # Every matmul and convolution reads bfloat16 operands, the forward and
   # the backward pass alike.
-  assert matmuls["bfloat16"] == {"bfloat16"}, (model, matmuls["bfloat16"])
+  assert matmul_dtypes(jaxpr) == {"bfloat16"}, model
+  # The new state (params, EMA, optimizer and model state) and every metric.
+  floats = {str(leaf.dtype) for leaf in jax.tree.leaves(outputs)
+            if jnp.issubdtype(leaf.dtype, jnp.floating)}
+  assert floats == {"float32"}, (model, floats)
+
+
+def test_float32_is_the_default():
+  config, family = family_for("ddim", "mnist", "float32")
+  assert config_lib.get_config("ddim", "mnist", "full").compute_dtype == "float32"
+  assert matmul_dtypes(train_step_program(family, SPECS["mnist"])[0]) == {"float32"}
 
 
 @pytest.mark.parametrize("sampler", ["ddim", "ddpm", "dpm_solver++"])
