@@ -35,9 +35,9 @@ def main():
   parser.add_argument("--out", default=str(HERE / "solvers.json"))
   args = parser.parse_args()
   args.reference_stats = str(pathlib.Path(args.data_dir) / "fid_stats" / "mnist_test.npz")
-  workdir = pathlib.Path(args.workdir)
-  out = pathlib.Path(args.out)
-  results = json.loads(out.read_text()) if out.is_file() else {"commands": []}
+  workdir, results_path = pathlib.Path(args.workdir), pathlib.Path(args.out)
+  results = (json.loads(results_path.read_text()) if results_path.is_file()
+             else {"commands": []})
   results["commands"].append(report.command_line())
   results.update({"hardware": report.hardware(), "reference": args.reference_stats,
                   "samples": NUM, "workdir": str(workdir)})
@@ -54,7 +54,7 @@ def main():
     sample = run(command)
     record = fid_of([str(out.with_suffix(".npz"))], args, workdir / f"fid_{name}.json")
     results[name] = {"sample command": sample, **record}
-    report.write_json(out, results)  # each row as it lands
+    report.write_json(results_path, results)  # each row as it lands
   print(f"wrote {args.out}")
 
 
