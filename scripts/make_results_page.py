@@ -383,7 +383,23 @@ def bench() -> List[str]:
                  record["hardware"], body)
 
 
-SECTIONS = (headline_run, headline_fid, solvers, fid_floor, all_models, gan_losses, gan_runs,
+def stochastic_ddim() -> List[str]:
+  records = [load(f"experiments/diffusion_cpu/stochastic_seed{seed}.json") for seed in (0, 1)]
+  body = table(["seed", "sampler", "FID-1k", "confident fraction", "classes covered"],
+               [[str(seed), name, metric(row, "fid"), metric(row, "confident_fraction"),
+                 metric(row, "classes_covered")]
+                for seed, record in enumerate(records)
+                for name, row in sorted(record.items()) if isinstance(row, dict)])
+  what = (f"The headline model (v, Min-SNR) trained on two seeds; {count(records[0]['samples'])} "
+          "DDIM-50 samples of each with η = 0 and η = 1, scored as above. The `cpu` preset's "
+          "`ddim` samples with η = 1 since.")
+  commands = [command for record in records
+              for command in (record["train command"], *record["commands"])]
+  return section("Stochastic DDIM on the headline model", "experiments/diffusion_cpu", what,
+                 commands, records[0]["hardware"], body)
+
+
+SECTIONS = (headline_run, headline_fid, solvers, stochastic_ddim, fid_floor, all_models, gan_losses, gan_runs,
             autoencoders, samplers, recipes, families_2d, seeds, input_pipeline, bench)
 
 

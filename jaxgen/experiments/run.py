@@ -30,8 +30,8 @@ def parse_args(argv: Optional[Sequence[str]]) -> Tuple[argparse.Namespace, List[
   parser = ArgumentParser(
       prog="python -m jaxgen.experiments.run", description=__doc__.splitlines()[0],
       epilog="Extra flags --config.FIELD=VALUE override any config field, e.g. "
-             "--config.diffusion.sampler=dpm_solver++ (diffusion samplers: "
-             f"{', '.join(SAMPLERS.names())}).")
+             "--config.num_steps=500 or --config.diffusion.sampler=NAME (diffusion "
+             f"samplers: {', '.join(SAMPLERS.names())}).")
   parser.add_argument("--model", default=None,
                       help=f"one of: {', '.join(families.MODELS.names())} (default: ddim); "
                            "or a comma list, or all: trains each and writes a comparison "
