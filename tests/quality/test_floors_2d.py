@@ -75,8 +75,10 @@ def test_diffusion_covers_the_ring_with_both_samplers(seed, tmp_path, train_with
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("model", ["gan", "cvae", "ddim"])
+@pytest.mark.parametrize("model", [pytest.param("gan", marks=pytest.mark.long), "cvae",
+                                   "ddim"])
 def test_bfloat16_holds_the_float32_floors(model, tmp_path, train_with_cli):
   """Mixed precision (config.compute_dtype) reaches the same floors: one model
-  of each family, seed 0."""
+  of each family, seed 0 (the GAN's under `long`: it is guarded in bfloat16 on
+  MNIST in every run)."""
   assert_floor(model, train(train_with_cli, model, 0, tmp_path, "compute_dtype=bfloat16"))

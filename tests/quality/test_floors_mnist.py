@@ -82,10 +82,12 @@ def test_short_run_draws_recognisable_digits(model, seed, shared_data_dir, tmp_p
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("model", ["gan", "vae"])
+@pytest.mark.parametrize("model", ["gan", pytest.param("vae", marks=pytest.mark.long)])
 def test_bfloat16_short_run_draws_recognisable_digits(model, shared_data_dir, tmp_path,
                                                      train_with_cli):
-  """Mixed precision (config.compute_dtype) holds the float32 floors, seed 0."""
+  """Mixed precision (config.compute_dtype) holds the float32 floors, seed 0
+  (the VAE's under `long`: its family is guarded in bfloat16 on gmm_ring8 in
+  every run)."""
   steps, confident_floor, classes_floor = SHORT_RUNS[model]
   summary = short_run(train_with_cli, model, steps, 0, tmp_path, shared_data_dir,
                       "compute_dtype=bfloat16")
