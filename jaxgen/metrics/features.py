@@ -100,12 +100,12 @@ class FeatureExtractor:
     if count:
       yield self(np.concatenate(pending))
 
-  def compiled_for(self, images: np.ndarray):
-    """The compiled network for a batch shaped like `images` (uint8
-    [N, H, W(, C)]), e.g. for XLA's cost analysis."""
+  def lowered_for(self, images: np.ndarray):
+    """The network lowered (not compiled) for a batch shaped like `images`
+    (uint8 [N, H, W(, C)]), e.g. for XLA's cost analysis."""
     shape = (self.batch_size, *np.shape(images)[1:3], 3)
     return self._pool3.lower(self.params, jax.ShapeDtypeStruct(
-        shape, np.uint8, sharding=self._batch_sharding)).compile()
+        shape, np.uint8, sharding=self._batch_sharding))
 
   @property
   def images_per_second(self) -> float:
