@@ -62,29 +62,41 @@ def write_json(path: pathlib.Path, record: Mapping[str, Any]) -> None:
 
 
 def hardware() -> str:
-  """What the numbers were measured on, e.g. "2-core Intel(R) Xeon(R) Processor
-  CPU, 1 cpu device(s)" or "1x NVIDIA H100 80GB HBM3"."""
+  """What the numbers were measured on, e.g. "2-core AMD EPYC (AVX-512) CPU,
+  1 cpu device(s)" or "1x NVIDIA H100 80GB HBM3"."""
   devices = jax.devices()
   if devices[0].platform == "cpu":
     return f"{os.cpu_count()}-core {cpu_model()} CPU, {len(devices)} cpu device(s)"
   return f"{len(devices)}x {devices[0].device_kind}"
 
 
-def cpu_model() -> str:
-  """The CPU's model name from /proc/cpuinfo (timings hold only on their own
-  CPU), else what `platform.processor()` says."""
+# /proc/cpuinfo flag -> its name, widest first.
+_VECTOR_ISAS = (("avx512f", "AVX-512"), ("avx2", "AVX2"), ("avx", "AVX"))
+
+
+def cpu_model(cpuinfo: str = "/proc/cpuinfo") -> str:
+  """The CPU's model name and widest vector instructions from /proc/cpuinfo,
+  e.g. "AMD EPYC (AVX-512)" (timings hold only on their own CPU, and float
+  rounding differs between vector widths), else what `platform.processor()`
+  says."""
   try:
-    for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
-      if line.startswith("model name"):
-        return line.split(":", 1)[1].strip()
+    lines = pathlib.Path(cpuinfo).read_text().splitlines()
   except OSError:
-    pass
-  return platform.processor() or "unknown"
+    lines = []
+  fields = dict(line.split(":", 1) for line in lines if ":" in line)
+  fields = {k.strip(): v.strip() for k, v in fields.items()}
+  if "model name" not in fields:
+    return platform.processor() or "unknown"
+  flags = set(fields.get("flags", "").split())
+  isa = next((name for flag, name in _VECTOR_ISAS if flag in flags), None)
+  return f"{fields['model name']} ({isa})" if isa else fields["model name"]
 
 
 def command_line() -> str:
   """The command that started this process, as a user would type it
-  ("python -m jaxgen.experiments.run --model gan", "python experiments/x/study.py")."""
+  ("python -m jaxgen.experiments.run --model gan", "python experiments/x/study.py"),
+  after JAXGEN_NO_XLA_FLAGS=1 where that is set: it changes XLA's kernels, so
+  the numbers."""
   script = pathlib.Path(sys.argv[0]).resolve()
   parts = script.with_suffix("").parts
   if "jaxgen" in parts:
@@ -95,4 +107,5 @@ def command_line() -> str:
     except ValueError:
       pass
     head = f"python {script}"
-  return " ".join([head, *map(shlex.quote, sys.argv[1:])])
+  env = ["JAXGEN_NO_XLA_FLAGS=1"] if os.environ.get("JAXGEN_NO_XLA_FLAGS") == "1" else []
+  return " ".join([*env, head, *map(shlex.quote, sys.argv[1:])])

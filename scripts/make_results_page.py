@@ -281,6 +281,10 @@ def seeds_table(record: dict) -> List[str]:
   return table(header, rows)
 
 
+# The default (lambda 1 with jaxgen's XLA flag) is seeds_cpu.json's wgan_gp row.
+WGAN_GP_PENALTY = ("lambda10", "lambda10_no_xla_flags", "lambda1_no_xla_flags")
+
+
 def seeds() -> List[str]:
   record = load("experiments/families_2d/seeds_cpu.json")
   body = seeds_table(record)
@@ -295,9 +299,21 @@ def seeds() -> List[str]:
                    metric(ablation["lowest"][model], "high_quality_fraction")])
   body += table(["variant", "model", "modes covered per seed", "lowest high-quality fraction"],
                 rows)
+  body += ["", "WGAN-GP's gradient penalty on points: the paper's λ = 10 against the default "
+           "λ = 1, with jaxgen's XLA flag and without it (`JAXGEN_NO_XLA_FLAGS=1`: other "
+           "kernels, so other float rounding, for the same arithmetic):", ""]
+  rows = []
+  for variant in WGAN_GP_PENALTY:
+    ablation = load(f"experiments/families_2d/wgan_gp_penalty/{variant}/seeds_cpu.json")
+    scores = ablation["scores"]["wgan_gp"]
+    rows.append([variant, ", ".join(metric(s, "modes_covered") for s in scores.values()),
+                 metric(ablation["lowest"]["wgan_gp"], "high_quality_fraction")])
+  body += table(["variant", "modes covered per seed", "lowest high-quality fraction"], rows)
   commands = [record["command"]] + [
       load(f"experiments/families_2d/gan_penalty/{v}/seeds_cpu.json")["command"]
-      for v in ("before", "ema_only", "penalty_only")]
+      for v in ("before", "ema_only", "penalty_only")] + [
+      load(f"experiments/families_2d/wgan_gp_penalty/{v}/seeds_cpu.json")["command"]
+      for v in WGAN_GP_PENALTY]
   what = (f"Every generative model on {record['dataset']} at the `{record['preset']}` preset, "
           f"seeds {seed_range(record)}: modes covered (of 8) and high-quality fraction per "
           "seed, and the lowest over seeds (the quality floors' measurement).")

@@ -25,3 +25,22 @@ def test_metrics_line_and_json_twin(tmp_path):
   assert report.format_metrics({"fid": 3.1, "images/s": 120.0}) == "fid 3.10 | images/s 120.0"
   report.write_json(tmp_path / "a" / "r.json", {"fid": 3.1})
   assert json.loads((tmp_path / "a" / "r.json").read_text()) == {"fid": 3.1}
+
+
+def test_the_cpu_model_names_its_widest_vector_instructions(tmp_path):
+  # Float rounding, and so where a GAN ends up, differs between AVX2 and AVX-512.
+  cpuinfo = tmp_path / "cpuinfo"
+  for flags, expected in [("fpu avx avx2 avx512f avx512bw", "AMD EPYC (AVX-512)"),
+                          ("fpu avx avx2 fma", "AMD EPYC (AVX2)"), ("fpu sse2", "AMD EPYC")]:
+    cpuinfo.write_text(f"processor\t: 0\nmodel name\t: AMD EPYC\nflags\t\t: {flags}\n\n"
+                       f"processor\t: 1\nmodel name\t: AMD EPYC\nflags\t\t: {flags}\n")
+    assert report.cpu_model(str(cpuinfo)) == expected
+
+
+def test_the_command_line_keeps_the_switch_that_changes_xla_kernels(monkeypatch):
+  monkeypatch.setattr("sys.argv", ["/x/jaxgen/experiments/run.py", "--model", "gan"])
+  monkeypatch.delenv("JAXGEN_NO_XLA_FLAGS", raising=False)
+  assert report.command_line() == "python -m jaxgen.experiments.run --model gan"
+  monkeypatch.setenv("JAXGEN_NO_XLA_FLAGS", "1")
+  assert report.command_line() == (
+      "JAXGEN_NO_XLA_FLAGS=1 python -m jaxgen.experiments.run --model gan")

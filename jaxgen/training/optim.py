@@ -25,17 +25,22 @@ def learning_rate_schedule(optim: ml_collections.ConfigDict,
                               [warmup])
 
 
-def make_optimizer(optim: ml_collections.ConfigDict,
-                   num_steps: int) -> optax.GradientTransformation:
+def make_optimizer(optim: ml_collections.ConfigDict, num_steps: int,
+                   updates_per_step: int = 1) -> optax.GradientTransformation:
   """Adam(W) on `learning_rate_schedule(optim, num_steps)`, after global-norm
   clipping.
 
   optim: learning_rate, warmup_steps, decay, b1, b2, weight_decay, grad_clip
-  (0 = off).
+  (0 = off). updates_per_step: optimizer updates in one loop step (a GAN critic's
+  n_critic), so that warm-up and decay are counted in loop steps for every
+  optimizer alike.
   """
+  schedule = learning_rate_schedule(optim, num_steps)
+  if updates_per_step > 1:
+    schedule = lambda count, per_step=schedule: per_step(count // updates_per_step)
   chain = []
   if optim.grad_clip > 0:
     chain.append(optax.clip_by_global_norm(optim.grad_clip))
-  chain.append(optax.adamw(learning_rate_schedule(optim, num_steps), b1=optim.b1,
-                           b2=optim.b2, weight_decay=optim.weight_decay))
+  chain.append(optax.adamw(schedule, b1=optim.b1, b2=optim.b2,
+                           weight_decay=optim.weight_decay))
   return optax.chain(*chain)

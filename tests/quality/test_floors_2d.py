@@ -28,7 +28,10 @@ SEEDS = (0, 1, 2)
 # The GAN and LSGAN KL ceilings hold on the CPUs measured: on a 2-core AMD EPYC
 # (AVX2) seeds 2 (gan) and 1, 2 (lsgan) end at KL 0.111, 0.234 and 0.212, with the
 # code of before and after the mixed-precision change alike (where a GAN ends
-# up moves with float rounding, which differs from the AVX-512 Xeon of seeds_cpu.md).
+# up moves with float rounding, which differs from the AVX-512 CPUs of seeds_cpu.md).
+# WGAN-GP's floor is what caught its paper penalty (lambda 10) failing on that
+# AVX2 CPU (0, 0 and 2 modes on seeds 0-2), which its lambda 1 on points mends
+# (experiments/families_2d/README.md).
 FLOORS = {
     "gan": (5, 0.5, 0.15),
     "lsgan": (5, 0.5, 0.3),

@@ -22,9 +22,9 @@ def optim_config(**fields):
   return optim
 
 
-def updates(optim, gradients, params, num_steps=100):
+def updates(optim, gradients, params, num_steps=100, updates_per_step=1):
   """The update of each gradient in turn, [steps, *params.shape] float32."""
-  optimizer = make_optimizer(optim, num_steps=num_steps)
+  optimizer = make_optimizer(optim, num_steps=num_steps, updates_per_step=updates_per_step)
   params = jnp.asarray(params, jnp.float32)
   state = optimizer.init(params)
   result = []
@@ -74,6 +74,15 @@ def test_weight_decay_is_decoupled_from_the_gradient():
 def test_learning_rate_decays_to_zero_at_the_last_step(decay, rates):
   got = updates(optim_config(warmup_steps=2, decay=decay), [[1.0]] * 7, [0.0], num_steps=6)
   np.testing.assert_allclose(got[:, 0], -np.array(rates), rtol=RTOL, atol=1e-7)
+
+
+def test_a_critics_schedule_counts_loop_steps_not_its_own_updates():
+  # Three updates per loop step (a GAN critic's n_critic): the linear decay of
+  # 2 warm-up and 2 decay steps spans 12 updates, each rate held for 3 of them.
+  got = updates(optim_config(warmup_steps=2, decay="linear"), [[1.0]] * 12, [0.0],
+                num_steps=4, updates_per_step=3)
+  rates = np.repeat([0.0, 0.05, 0.1, 0.05], 3)
+  np.testing.assert_allclose(got[:, 0], -rates, rtol=RTOL, atol=1e-7)
 
 
 def test_an_unknown_decay_names_the_choices():

@@ -59,7 +59,7 @@ class GANFamily(Family):
     self.num_classes = spec.num_classes if config.conditional else 0
     self.generator, self.critic = build_networks(config, spec.shape, self.num_classes)
     self.g_optimizer = make_optimizer(config.optim_g, config.num_steps)
-    self.d_optimizer = make_optimizer(config.optim_d, config.num_steps)
+    self.d_optimizer = make_optimizer(config.optim_d, config.num_steps, options.n_critic)
 
   def init_state(self, rng: jax.Array) -> TrainState:
     g_rng, d_rng, state_rng = jax.random.split(rng, 3)
