@@ -290,9 +290,10 @@ def seeds() -> List[str]:
   body = seeds_table(record)
   body += ["", "GAN defaults on points switched off one at a time (zero-centred gradient "
            "penalty, generator EMA):", ""]
-  rows = []
+  commands, rows = [record["command"]], []
   for variant in ("before", "ema_only", "penalty_only"):
     ablation = load(f"experiments/families_2d/gan_penalty/{variant}/seeds_cpu.json")
+    commands.append(ablation["command"])
     for model, scores in ablation["scores"].items():
       rows.append([variant, model,
                    ", ".join(metric(s, "modes_covered") for s in scores.values()),
@@ -305,15 +306,11 @@ def seeds() -> List[str]:
   rows = []
   for variant in WGAN_GP_PENALTY:
     ablation = load(f"experiments/families_2d/wgan_gp_penalty/{variant}/seeds_cpu.json")
+    commands.append(ablation["command"])
     scores = ablation["scores"]["wgan_gp"]
     rows.append([variant, ", ".join(metric(s, "modes_covered") for s in scores.values()),
                  metric(ablation["lowest"]["wgan_gp"], "high_quality_fraction")])
   body += table(["variant", "modes covered per seed", "lowest high-quality fraction"], rows)
-  commands = [record["command"]] + [
-      load(f"experiments/families_2d/gan_penalty/{v}/seeds_cpu.json")["command"]
-      for v in ("before", "ema_only", "penalty_only")] + [
-      load(f"experiments/families_2d/wgan_gp_penalty/{v}/seeds_cpu.json")["command"]
-      for v in WGAN_GP_PENALTY]
   what = (f"Every generative model on {record['dataset']} at the `{record['preset']}` preset, "
           f"seeds {seed_range(record)}: modes covered (of 8) and high-quality fraction per "
           "seed, and the lowest over seeds (the quality floors' measurement).")

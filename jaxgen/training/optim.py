@@ -35,9 +35,8 @@ def make_optimizer(optim: ml_collections.ConfigDict, num_steps: int,
   n_critic), so that warm-up and decay are counted in loop steps for every
   optimizer alike.
   """
-  schedule = learning_rate_schedule(optim, num_steps)
-  if updates_per_step > 1:
-    schedule = lambda count, per_step=schedule: per_step(count // updates_per_step)
+  per_step = learning_rate_schedule(optim, num_steps)
+  schedule = lambda count: per_step(count // updates_per_step)
   chain = []
   if optim.grad_clip > 0:
     chain.append(optax.clip_by_global_norm(optim.grad_clip))
