@@ -92,7 +92,8 @@ def get_config(model: str, dataset: str, preset: str) -> ml_collections.ConfigDi
 def apply_overrides(config: ml_collections.ConfigDict,
                     overrides: Iterable[str]) -> ml_collections.ConfigDict:
   """Applies `path.to.field=value` strings (values parsed as Python literals,
-  else kept as strings), keeping each field's type."""
+  true/false in any case as booleans, else kept as strings), keeping each
+  field's type."""
   for override in overrides:
     path, sep, text = override.partition("=")
     if not sep:
@@ -110,8 +111,11 @@ def apply_overrides(config: ml_collections.ConfigDict,
         node = node[name]
     try:
       node[field] = _parse_value(text)
-    except (TypeError, ValueError) as error:
-      raise UsageError(f"bad value for config field {path!r}: {error}") from None
+    except (TypeError, ValueError):
+      default = node[field]
+      raise UsageError(f"bad value for config field {path!r}: {text!r} is no "
+                       f"{type(default).__name__} (default {default!r}); "
+                       f"--config.{path}=VALUE") from None
   return config
 
 
@@ -247,6 +251,9 @@ def _as_overrides(record: dict, prefix: str = "") -> List[str]:
 
 
 def _parse_value(text: str) -> Any:
+  # JSON's and the shell's spelling of a boolean, beside Python's True/False.
+  if text.lower() in ("true", "false"):
+    return text.lower() == "true"
   try:
     return ast.literal_eval(text)
   except (ValueError, SyntaxError):

@@ -49,6 +49,21 @@ def test_unusable_values_name_the_field_and_the_fix(model, override, message):
   assert f"--config.{override.split('=')[0]}=VALUE" in str(error.value)
 
 
+@pytest.mark.parametrize("text, value", [("True", True), ("true", True), ("FALSE", False)])
+def test_a_boolean_override_takes_any_case(text, value):
+  config = config_lib.apply_overrides(config_lib.get_config("ddim", "mnist", "cpu"),
+                                      [f"conditional={text}"])
+  assert config.conditional is value
+
+
+def test_a_boolean_field_refuses_other_words():
+  with pytest.raises(UsageError) as error:
+    config_lib.apply_overrides(config_lib.get_config("ddim", "mnist", "cpu"),
+                               ["conditional=yes"])
+  assert str(error.value) == ("bad value for config field 'conditional': 'yes' is no bool "
+                              "(default False); --config.conditional=VALUE")
+
+
 @pytest.mark.parametrize("preset", config_lib.PRESETS)
 @pytest.mark.parametrize("model", MODELS.names())
 def test_every_config_is_shipped_in_full_and_starts_from_its_file(model, preset):
