@@ -440,7 +440,29 @@ def stochastic_ddim() -> List[str]:
                  commands, records[0]["hardware"], body)
 
 
-SECTIONS = (headline_run, headline_fid, solvers, stochastic_ddim, fid_floor, all_models, fid10k, gan_losses, gan_runs,
+TITLE_GUIDANCE = "Classifier-free guidance on the headline model"
+
+
+def guidance() -> List[str]:
+  records = [load(f"experiments/diffusion_cpu/guidance_seed{seed}.json") for seed in (0, 1)]
+  body = table(["seed", "sampler-steps-options", "FID-1k", "confident fraction",
+                "classes covered"],
+               [[str(seed), name, metric(row, "fid"), metric(row, "confident_fraction"),
+                 metric(row, "classes_covered")]
+                for seed, record in enumerate(records)
+                for name, row in sorted(record.items()) if isinstance(row, dict)])
+  what = (f"The headline model trained class-conditionally (`--config.conditional=True`, "
+          f"labels dropped with probability 0.1) on two seeds; {count(records[0]['samples'])} "
+          "samples per row, one class per tenth, with guidance scale w (`w1`: the plain "
+          "conditional model) and DDIM's η, scored as above. The `cpu` preset trains this "
+          "model and samples it with DDIM-50, η = 1, w = 3 since.")
+  commands = [command for record in records
+              for command in (record["train command"], *record["commands"])]
+  return section(TITLE_GUIDANCE, "experiments/diffusion_cpu", what, commands,
+                 records[0]["hardware"], body)
+
+
+SECTIONS = (headline_run, headline_fid, solvers, stochastic_ddim, guidance, fid_floor, all_models, fid10k, gan_losses, gan_runs,
             autoencoders, samplers, recipes, families_2d, seeds, input_pipeline, bench)
 
 
@@ -467,6 +489,9 @@ def readme_block() -> str:
   v_target = load("experiments/diffusion_cpu/headline_fid_eta1.json")
   own_fid = v_target["ddim-50 (the run's own FID)"]
   real_fid = v_target["real data floor (mnist:train[:1000])"]
+  guided = load("experiments/diffusion_cpu/guidance_seed0.json")
+  guided_rows = [load(f"experiments/diffusion_cpu/guidance_seed{seed}.json")["ddim-50-eta1-w3"]
+                 for seed in (0, 1)]
   floor = load("experiments/fid_floor/mnist_test_vs_train.json")
   seeds_record = load("experiments/families_2d/seeds_cpu.json")
   lowest = [dict(model=model, **scores) for model, scores in seeds_record["lowest"].items()]
@@ -481,11 +506,14 @@ def readme_block() -> str:
        f"{metric(run, 'train steps/s (median of log intervals)')} train steps/s; "
        f"DDIM-50 {metric(run, 'ddim50 images/s')} images/s",
        TITLE_HEADLINE),
-      (f"DDIM-50 FID of {count(v_target['samples'])} samples against MNIST test, "
-       f"`cpu` preset ({count(own_fid['steps'])} steps)",
-       f"{metric(own_fid, 'fid')}; {count(real_fid['images_a'])} real train images: "
-       f"{metric(real_fid, 'fid')}",
-       TITLE_HEADLINE_FID),
+      (f"DDIM-50 FID of {count(guided['samples'])} samples against MNIST test, "
+       f"`cpu` preset ({count(own_fid['steps'])} steps; guided, w = 3, η = 1), seeds 0 and 1",
+       f"{metric(guided_rows[0], 'fid')} and {metric(guided_rows[1], 'fid')}, "
+       f"{metric(guided_rows[0], 'confident_fraction')} and "
+       f"{metric(guided_rows[1], 'confident_fraction')} confidently classified; "
+       f"{count(real_fid['images_a'])} real train images: {metric(real_fid, 'fid')}, "
+       f"{metric(real_fid, 'confident_fraction')}",
+       TITLE_GUIDANCE),
       (f"FID floor: MNIST test ({count(floor['images_a'])}) against train "
        f"({count(floor['images_b'])})",
        f"{metric(floor, 'fid')} (KID {metric(floor, 'kid')})",

@@ -58,7 +58,7 @@ def test_a_boolean_override_takes_any_case(text, value):
 
 def test_a_boolean_field_refuses_other_words():
   with pytest.raises(UsageError) as error:
-    config_lib.apply_overrides(config_lib.get_config("ddim", "mnist", "cpu"),
+    config_lib.apply_overrides(config_lib.get_config("gan", "mnist", "cpu"),
                                ["conditional=yes"])
   assert str(error.value) == ("bad value for config field 'conditional': 'yes' is no bool "
                               "(default False); --config.conditional=VALUE")

@@ -11,8 +11,9 @@ invocations are kept, and each invocation is listed under "commands").
       --workdir runs/headline --samplers ddim:10 dpm_solver++:10:time ddim:50:eta=1 ddim:50:raw
 
 A sampler is SAMPLER:STEPS with options after further colons: a spacing
-(`time`, `logsnr`) for the ODE solvers, `eta=E` for DDIM, `raw` to sample with
-the raw parameters instead of their EMA.
+(`time`, `logsnr`) for the ODE solvers, `eta=E` for DDIM, `w=W` for the
+classifier-free guidance scale of a conditional run, `raw` to sample with the raw
+parameters instead of their EMA.
 """
 
 import argparse
@@ -31,7 +32,7 @@ def main():
   parser.add_argument("--inception-weights", required=True)
   parser.add_argument("--workdir", default="runs/headline")
   parser.add_argument("--samplers", nargs="+", required=True,
-                      help="SAMPLER:STEPS[:SPACING][:eta=E][:raw] (see above)")
+                      help="SAMPLER:STEPS[:SPACING][:eta=E][:w=W][:raw] (see above)")
   parser.add_argument("--out", default=str(HERE / "solvers.json"))
   args = parser.parse_args()
   args.reference_stats = str(pathlib.Path(args.data_dir) / "fid_stats" / "mnist_test.npz")
@@ -49,7 +50,8 @@ def main():
                "--sampler", sampler, "--steps", steps, "--num", str(NUM), "--out", str(out)]
     for option in options:
       key, _, value = option.partition("=")
-      command += {"eta": ["--eta", value], "raw": ["--raw-params"]}.get(
+      command += {"eta": ["--eta", value], "w": ["--guidance-scale", value],
+                  "raw": ["--raw-params"]}.get(
           key, ["--spacing", key])
     sample = run(command)
     record = fid_of([str(out.with_suffix(".npz"))], args, workdir / f"fid_{name}.json")

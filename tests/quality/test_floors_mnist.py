@@ -45,11 +45,12 @@ DIFFUSION_CASES = (
     pytest.param(0, False, id="0-ddim"),
     pytest.param(0, True, id="0-ddim-ddpm", marks=pytest.mark.long),
     pytest.param(1, True, id="1-ddim-ddpm", marks=pytest.mark.long))
-# The cpu preset's target and weighting, and deterministic DDIM (the preset
-# samples with eta = 1, which adds noise to the same update), named so that the
-# floor keeps guarding the recipe and sampler it was measured with if the
-# defaults change.
+# The cpu preset's target and weighting, an unconditional model and
+# deterministic DDIM (the preset trains a conditional model and samples it with
+# guidance and eta = 1, which only help), named so that the floor keeps guarding
+# the recipe and sampler it was measured with if the defaults change.
 DIFFUSION_RUN = ("diffusion.target=v", "diffusion.loss_weighting=min_snr", "diffusion.eta=0.0",
+                 "conditional=False",
                  "batch_size=32", "net.channels=16", "net.channel_mults=(1,2)",
                  "net.attention_resolutions=()")
 # sampler -> (floor on confident_fraction, floor on classes_covered of 10).

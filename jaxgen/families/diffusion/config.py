@@ -42,6 +42,11 @@ def _image_defaults(config: ml_collections.ConfigDict, preset: str) -> None:
       # Stochastic DDIM draws better digits from this briefly trained model than
       # the deterministic one (experiments/diffusion_cpu/stochastic_seed*.json).
       config.diffusion.eta = 1.0
+    # A class-conditional model sampled with classifier-free guidance (w = 3)
+    # draws more recognisable digits than the unconditional one for the same
+    # training, at about the same FID (experiments/diffusion_cpu/guidance_seed*.json).
+    config.conditional = True
+    config.diffusion.guidance_scale = 3.0
     config.net = ml_collections.ConfigDict(dict(
         channels=16, channel_mults=(1, 2, 4), num_res_blocks=1,
         attention_resolutions=(7,), dropout=0.0, num_groups=8))
