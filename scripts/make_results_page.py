@@ -424,46 +424,45 @@ def bench() -> List[str]:
                  record["hardware"], body)
 
 
-def stochastic_ddim() -> List[str]:
-  records = [load(f"experiments/diffusion_cpu/stochastic_seed{seed}.json") for seed in (0, 1)]
+def per_seed_samplers(title: str, kind: str, what: str) -> List[str]:
+  """A section of experiments/diffusion_cpu/{kind}_seed{0,1}.json: per seed, the
+  rows of solvers.py after the run that trained it."""
+  records = [load(f"experiments/diffusion_cpu/{kind}_seed{seed}.json") for seed in (0, 1)]
   body = table(["seed", "sampler", "FID-1k", "confident fraction", "classes covered"],
                [[str(seed), name, metric(row, "fid"), metric(row, "confident_fraction"),
                  metric(row, "classes_covered")]
                 for seed, record in enumerate(records)
                 for name, row in sorted(record.items()) if isinstance(row, dict)])
-  what = (f"The headline model (v, Min-SNR) trained on two seeds; {count(records[0]['samples'])} "
-          "DDIM-50 samples of each with η = 0 and η = 1, scored as above. The `cpu` preset's "
-          "`ddim` samples with η = 1 since.")
   commands = [command for record in records
               for command in (record["train command"], *record["commands"])]
-  return section("Stochastic DDIM on the headline model", "experiments/diffusion_cpu", what,
-                 commands, records[0]["hardware"], body)
+  return section(title, "experiments/diffusion_cpu",
+                 what.format(samples=count(records[0]["samples"])), commands,
+                 records[0]["hardware"], body)
+
+
+def stochastic_ddim() -> List[str]:
+  return per_seed_samplers(
+      "Stochastic DDIM on the headline model", "stochastic",
+      "The headline model (v, Min-SNR) trained on two seeds; {samples} DDIM-50 samples of "
+      "each with η = 0 and η = 1, scored as above. The `cpu` preset's `ddim` samples with "
+      "η = 1 since.")
 
 
 TITLE_GUIDANCE = "Classifier-free guidance on the headline model"
 
 
 def guidance() -> List[str]:
-  records = [load(f"experiments/diffusion_cpu/guidance_seed{seed}.json") for seed in (0, 1)]
-  body = table(["seed", "sampler-steps-options", "FID-1k", "confident fraction",
-                "classes covered"],
-               [[str(seed), name, metric(row, "fid"), metric(row, "confident_fraction"),
-                 metric(row, "classes_covered")]
-                for seed, record in enumerate(records)
-                for name, row in sorted(record.items()) if isinstance(row, dict)])
-  what = (f"The headline model trained class-conditionally (`--config.conditional=True`, "
-          f"labels dropped with probability 0.1) on two seeds; {count(records[0]['samples'])} "
-          "samples per row, one class per tenth, with guidance scale w (`w1`: the plain "
-          "conditional model) and DDIM's η, scored as above. The `cpu` preset trains this "
-          "model and samples it with DDIM-50, η = 1, w = 3 since.")
-  commands = [command for record in records
-              for command in (record["train command"], *record["commands"])]
-  return section(TITLE_GUIDANCE, "experiments/diffusion_cpu", what, commands,
-                 records[0]["hardware"], body)
+  return per_seed_samplers(
+      TITLE_GUIDANCE, "guidance",
+      "The headline model trained class-conditionally (`--config.conditional=True`, labels "
+      "dropped with probability 0.1) on two seeds; {samples} samples per row, one class per "
+      "tenth, with guidance scale w (`w1`: the plain conditional model) and DDIM's η, scored "
+      "as above. The `cpu` preset trains this model and samples it with DDIM-50, η = 1, "
+      "w = 3 since.")
 
 
-SECTIONS = (headline_run, headline_fid, solvers, stochastic_ddim, guidance, fid_floor, all_models, fid10k, gan_losses, gan_runs,
-            autoencoders, samplers, recipes, families_2d, seeds, input_pipeline, bench)
+SECTIONS = (headline_run, headline_fid, solvers, stochastic_ddim, guidance, fid_floor,
+            all_models, fid10k, gan_losses, gan_runs, autoencoders, samplers, recipes, families_2d, seeds, input_pipeline, bench)
 
 
 def results_page() -> str:
@@ -489,9 +488,8 @@ def readme_block() -> str:
   v_target = load("experiments/diffusion_cpu/headline_fid_eta1.json")
   own_fid = v_target["ddim-50 (the run's own FID)"]
   real_fid = v_target["real data floor (mnist:train[:1000])"]
-  guided = load("experiments/diffusion_cpu/guidance_seed0.json")
-  guided_rows = [load(f"experiments/diffusion_cpu/guidance_seed{seed}.json")["ddim-50-eta1-w3"]
-                 for seed in (0, 1)]
+  guided = [load(f"experiments/diffusion_cpu/guidance_seed{seed}.json") for seed in (0, 1)]
+  guided_rows = [record["ddim-50-eta1-w3"] for record in guided]
   floor = load("experiments/fid_floor/mnist_test_vs_train.json")
   seeds_record = load("experiments/families_2d/seeds_cpu.json")
   lowest = [dict(model=model, **scores) for model, scores in seeds_record["lowest"].items()]
@@ -506,7 +504,7 @@ def readme_block() -> str:
        f"{metric(run, 'train steps/s (median of log intervals)')} train steps/s; "
        f"DDIM-50 {metric(run, 'ddim50 images/s')} images/s",
        TITLE_HEADLINE),
-      (f"DDIM-50 FID of {count(guided['samples'])} samples against MNIST test, "
+      (f"DDIM-50 FID of {count(guided[0]['samples'])} samples against MNIST test, "
        f"`cpu` preset ({count(own_fid['steps'])} steps; guided, w = 3, η = 1), seeds 0 and 1",
        f"{metric(guided_rows[0], 'fid')} and {metric(guided_rows[1], 'fid')}, "
        f"{metric(guided_rows[0], 'confident_fraction')} and "
