@@ -424,6 +424,28 @@ def bench() -> List[str]:
                  record["hardware"], body)
 
 
+TITLE_CPU_LEADS = "Leads for the CPU train-step gap"
+
+
+def cpu_leads() -> List[str]:
+  record = load("experiments/bench/cpu_leads/results.json")
+  baseline = {}
+  for row in record["rows"]:
+    baseline.setdefault(row["case"], row["median_ms"])
+  body = table(["case", "variant", "median ms", "GFLOP/s", "speed-up over the case's first row"],
+               [[row["case"], row["variant"], metric(row, "median_ms"), metric(row, "GFLOP/s"),
+                 ratio(baseline[row["case"]] / row["median_ms"])] for row in record["rows"]])
+  checks = record["weight_gradient_by_hand"]
+  what = (f"Medians of {record['rounds']} alternating rounds per case (jax {record['jax']}); "
+          "GFLOP/s counts a convolution's forward and both gradients. The weight gradient "
+          "written by hand as a convolution with swapped dimension numbers differs from "
+          f"JAX's own by {checks['max_abs_difference']:.1e} (JAX's rule is that convolution: "
+          f"`{checks['jax_rule'].split(' = ')[-1]}`); Pallas on this CPU: "
+          f"{record['pallas_on_cpu'].rstrip('.')}. See [performance](performance.md).")
+  return section(TITLE_CPU_LEADS, "experiments/bench/cpu_leads", what, [record["command"]],
+                 record["hardware"], body)
+
+
 def per_seed_samplers(title: str, kind: str, what: str) -> List[str]:
   """A section of experiments/diffusion_cpu/{kind}_seed{0,1}.json: per seed, the
   rows of solvers.py after the run that trained it."""
@@ -462,7 +484,8 @@ def guidance() -> List[str]:
 
 
 SECTIONS = (headline_run, headline_fid, solvers, stochastic_ddim, guidance, fid_floor,
-            all_models, fid10k, gan_losses, gan_runs, autoencoders, samplers, recipes, families_2d, seeds, input_pipeline, bench)
+            all_models, fid10k, gan_losses, gan_runs, autoencoders, samplers, recipes, families_2d, seeds, input_pipeline, bench,
+            cpu_leads)
 
 
 def results_page() -> str:
