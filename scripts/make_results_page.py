@@ -409,19 +409,31 @@ def samplers() -> List[str]:
                  [record["command"]], record["hardware"], body)
 
 
+# Benchmark folder -> its section's title, newest first: one machine each.
+BENCH_FOLDERS = {
+    "experiments/bench/cpu_epyc_avx512": "Benchmark on the 2-core AMD EPYC with AVX-512",
+    "experiments/bench/cpu": "Benchmark on the first 2-core CPU (model not recorded)",
+}
+
+
 def bench() -> List[str]:
-  record = load("experiments/bench/cpu/bench.json")
-  body = table(["case", "framework", "variant", "batch", "median ms", "GFLOP", "GFLOP/s",
-                "JAX speed-up"],
-               [[r["case"], r["framework"], r["variant"], cell(r.get("batch"), str),
-                 metric(r, "median_ms"), metric(r, "gflop"), metric(r, "GFLOP/s"),
-                 cell(r.get("jax_speedup"), ratio)]
-                for r in record["rows"]])
-  what = (f"Fixed reference configurations, medians of the repeats (JAX {record['jax']}, "
-          f"torch {record['torch']}); speed-up is the torch time over the JAX time in the "
-          "same run. See [performance](performance.md).")
-  return section("Benchmark", "experiments/bench/cpu", what, [record["command"]],
-                 record["hardware"], body)
+  lines = []
+  for folder, title in BENCH_FOLDERS.items():
+    record = load(f"{folder}/bench.json")
+    body = table(["case", "framework", "variant", "dtype", "batch", "median ms", "GFLOP",
+                  "GFLOP/s", "of matmul", "JAX speed-up"],
+                 [[r["case"], r["framework"], r["variant"], r.get("dtype", "float32"),
+                   cell(r.get("batch"), str), metric(r, "median_ms"), metric(r, "gflop"),
+                   metric(r, "GFLOP/s"), metric(r, "matmul_fraction"),
+                   cell(r.get("jax_speedup"), ratio)]
+                  for r in record["rows"]])
+    what = (f"Fixed reference configurations, medians of the repeats (JAX {record['jax']}, "
+            f"torch {record['torch']}); speed-up is the torch time over the JAX time in the "
+            "same run, `of matmul` the fraction of the same run's matmul rate in that dtype. "
+            "See [performance](performance.md).")
+    lines += section(title, folder, what, [record["command"]],
+                     record["hardware"], body)
+  return lines
 
 
 TITLE_CPU_LEADS = "Leads for the CPU train-step gap"
