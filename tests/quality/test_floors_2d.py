@@ -14,10 +14,12 @@ nothing that is learned.
 """
 
 import jax
+import numpy as np
 import pytest
 
 from jaxgen import config as config_lib
 from jaxgen import data
+from jaxgen.families.family import cycling_labels
 from jaxgen.metrics.mixtures import mixture_metrics
 from jaxgen.training import runs
 
@@ -79,6 +81,30 @@ def test_diffusion_covers_the_ring_with_both_samplers(seed, tmp_path, train_with
       sampler="ddpm")
   mixture = data.mixtures.get_mixture(DATASET)
   assert_floor("ddpm", mixture_metrics(jax.device_get(samples), mixture))
+
+
+# Classifier-free guidance: a class-conditional ddim (each class one mode of the
+# ring) sampled at the image preset's w = 3. Measured on seeds 0 and 1: every
+# guided sample lands on its own class's mode, 8 modes covered, high-quality
+# fraction 0.56 and 0.57 (deterministic DDIM overshoots a little at w = 3);
+# samples that ignore their labels land on their own mode an eighth of the time.
+GUIDANCE_SCALE, OWN_MODE_FLOOR = 3.0, 0.95
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", SEEDS[:2])
+def test_guided_diffusion_puts_each_class_on_its_own_mode(seed, tmp_path, train_with_cli):
+  assert_floor("ddim", train(train_with_cli, "ddim", seed, tmp_path, "conditional=True",
+                             f"diffusion.guidance_scale={GUIDANCE_SCALE}"))
+  config, family, state = runs.load_run(tmp_path)
+  labels = cycling_labels(config.num_samples, family.num_classes)
+  samples = jax.jit(family.sample, static_argnums=2)(
+      family.sampling_params(state), jax.random.PRNGKey(seed + 1), config.num_samples,
+      labels, guidance_scale=GUIDANCE_SCALE)
+  means = data.mixtures.get_mixture(DATASET).means
+  nearest = np.linalg.norm(np.asarray(samples)[:, None] - means[None], axis=-1).argmin(axis=1)
+  own_mode = np.mean(nearest == np.asarray(labels))
+  assert own_mode >= OWN_MODE_FLOOR, own_mode
 
 
 @pytest.mark.slow
