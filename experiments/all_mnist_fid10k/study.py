@@ -109,6 +109,14 @@ def score_entry(name: str, args, workdir: pathlib.Path) -> Dict:
           **json.loads(scores.read_text())}
 
 
+def measured_on(results: Dict) -> str:
+  """The entries' hardware, and the floor's where it differs."""
+  entries = sorted({row["hardware"] for row in results["entries"].values()})
+  floor = results.get("floor", {}).get("hardware")
+  return "; ".join(entries) + (f" (the floor: {floor})" if floor and floor not in entries
+                               else "")
+
+
 def write_table(results: Dict, path: pathlib.Path) -> None:
   """results.md: one row per finished entry, the floor last, then the scale."""
   header = ["entry", "steps", "train_seconds", *COLUMNS]
@@ -118,10 +126,9 @@ def write_table(results: Dict, path: pathlib.Path) -> None:
     lines.append("| " + " | ".join([name] + [
         report.format_value(c, row[c]) if c in row else "" for c in header[1:]]) + " |")
   pending = [name for name in ENTRIES if name not in rows]
-  measured = [*rows.values(), *([results["floor"]] if "floor" in results else [])]
   path.write_text(
       "# Every model on MNIST: FID of 10,000 samples against the test split\n\n"
-      f"Measured on {', '.join(sorted({row['hardware'] for row in measured}))} with\n"
+      f"Measured on {measured_on(results)} with\n"
       f"`{results['command']}`\n"
       f"(each row's own commands are in results.json). {NUM:,} samples per row, drawn by "
       "the sample command with the run's defaults (DDIM-50 for `ddim`), scored by the FID "

@@ -124,3 +124,21 @@ def test_families_2d_seeds_study_applies_its_overrides_to_every_seed(tmp_path):
                          "config.json").read_text())
     assert config["seed"] == seed and config["num_steps"] == 2
   assert "| cvae | " in (tmp_path / "out" / "seeds_cpu.md").read_text()
+
+
+def test_fid10k_table_names_pending_entries_and_a_floor_measured_elsewhere(tmp_path):
+  study = load_study("all_mnist_fid10k")
+  row = {"hardware": "2-core CPU A", "steps": 3000, "train_seconds": 41.4, "fid": 156.26,
+         "confident_fraction": 0.4678, "classes_covered": 10}
+  results = {"command": "python study.py", "entries": {"gan": row},
+             "floor": {"hardware": "2-core CPU B", "fid": 1.65}}
+  study.write_table(results, tmp_path / "results.md")
+  text = (tmp_path / "results.md").read_text()
+  assert "Measured on 2-core CPU A (the floor: 2-core CPU B) with" in text
+  assert "| gan | 3000 | 41.4 | 156.26 |" in text
+  assert f"| {study.FLOOR} |" in text
+  pending = [name for name in study.ENTRIES if name != "gan"]
+  assert f"Not measured yet: {', '.join(pending)}" in text
+  results["floor"]["hardware"] = "2-core CPU A"
+  study.write_table(results, tmp_path / "results.md")
+  assert "Measured on 2-core CPU A with" in (tmp_path / "results.md").read_text()
