@@ -9,6 +9,7 @@ from the experiment folder's README (the FALLBACK_* constants below).
 """
 
 import argparse
+import importlib.util
 import json
 import pathlib
 import sys
@@ -341,17 +342,22 @@ def all_models() -> List[str]:
   return lines
 
 
-FID10K_COLUMNS = ("fid", "kid", "precision", "recall", "density", "coverage",
-                  "confident_fraction", "classes_covered", "class_kl")
+def study_module(path: str):
+  """An experiment's study script as a module, for the names its tables use."""
+  spec = importlib.util.spec_from_file_location(pathlib.Path(path).parent.name, ROOT / path)
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  return module
 
 
 def fid10k() -> List[str]:
   record = load("experiments/all_mnist_fid10k/results.json")
   rows = [*record["entries"].items(), (f"real: {record['floor']['inputs'][0]}",
                                        record["floor"])]
-  body = table(["entry", "steps", "train s", *FID10K_COLUMNS],
+  columns = study_module("experiments/all_mnist_fid10k/study.py").COLUMNS
+  body = table(["entry", "steps", "train s", *columns],
                [[name, cell(row.get("steps"), count), metric(row, "train_seconds"),
-                 *(metric(row, key) for key in FID10K_COLUMNS)] for name, row in rows])
+                 *(metric(row, key) for key in columns)] for name, row in rows])
   what = ("FID of 10,000 samples against the MNIST test split (its statistics and 10,000 "
           "features: KID, precision/recall/density/coverage at k = 5) and the digit "
           "classifier, every model at its `cpu` budget (`_20k`: 20,000 steps); the last row "
