@@ -4,7 +4,8 @@
       --weights ../shared/data/fid_inception/default_1.pt --batch-sizes 16 64
 
 For each batch size: the first call (compilation included), then as many calls
-as fit in --seconds on random 28x28 uint8 images, reported as images/s.
+as fit in --seconds on random 28x28 uint8 images, reported as images/s
+(with --out, also into a JSON file with the command and hardware).
 """
 
 import argparse
@@ -25,9 +26,11 @@ def main() -> None:
   parser.add_argument("--weights", required=True, help="default_1.pt or pytorch-fid's .pth")
   parser.add_argument("--batch-sizes", type=int, nargs="+", default=[16, 64])
   parser.add_argument("--seconds", type=float, default=20.0)
+  parser.add_argument("--out", default=None, metavar="JSON")
   args = parser.parse_args()
   params = inception_weights.load_inception_params(args.weights)
   print(f"on {report.hardware()}")
+  rows = []
   for batch_size in args.batch_sizes:
     extractor = FeatureExtractor(params, batch_size=batch_size)
     images = np.random.default_rng(0).integers(0, 256, (batch_size, 28, 28, 1), np.uint8)
@@ -40,7 +43,11 @@ def main() -> None:
       count += batch_size
     rate = count / (time.perf_counter() - start)
     print(f"batch {batch_size}: first call {first:.1f} s, "
-          f"{report.format_metrics({'images/s': rate})}")
+          f"{report.format_metrics({'images/s': rate})}", flush=True)
+    rows.append({"batch_size": batch_size, "first_call_seconds": first, "images/s": rate})
+  if args.out:
+    report.write_json(args.out, {"command": report.command_line(),
+                                 "hardware": report.hardware(), "rows": rows})
 
 
 if __name__ == "__main__":
