@@ -347,7 +347,7 @@ def all_models() -> List[str]:
 
 
 def study_module(path: str):
-  """An experiment's study script as a module, for the names its tables use."""
+  """An experiment's script as a module, for the names and helpers its tables use."""
   spec = importlib.util.spec_from_file_location(pathlib.Path(path).parent.name, ROOT / path)
   module = importlib.util.module_from_spec(spec)
   spec.loader.exec_module(module)
@@ -451,12 +451,11 @@ TITLE_CPU_LEADS = "Leads for the CPU train-step gap"
 
 def cpu_leads() -> List[str]:
   record = load("experiments/bench/cpu_leads/results.json")
-  baseline = {}
-  for row in record["rows"]:
-    baseline.setdefault(row["case"], row["median_ms"])
+  baseline_ms = study_module("experiments/bench/cpu_leads/leads.py").baseline_ms
   body = table(["case", "variant", "median ms", "GFLOP/s", "speed-up over the case's first row"],
                [[row["case"], row["variant"], metric(row, "median_ms"), metric(row, "GFLOP/s"),
-                 ratio(baseline[row["case"]] / row["median_ms"])] for row in record["rows"]])
+                 ratio(baseline_ms(record["rows"], row["case"]) / row["median_ms"])]
+                for row in record["rows"]])
   checks = record["weight_gradient_by_hand"]
   what = (f"Medians of {record['rounds']} alternating rounds per case (jax {record['jax']}); "
           "GFLOP/s counts a convolution's forward and both gradients. The weight gradient "

@@ -43,11 +43,8 @@ def mixture_metrics(samples: np.ndarray, mixture: GaussianMixture) -> dict:
         f"mixture metrics need samples of shape [n, 2] with n > 0, got "
         f"{list(samples.shape)}; reshape the generator output")
   finite = np.isfinite(samples).all(axis=1)
-  distances = np.linalg.norm(
-      samples[:, None, :] - mixture.means[None].astype(np.float64), axis=-1)
-  distances = np.where(finite[:, None], distances, np.inf)
-  nearest = distances.argmin(axis=1)
-  high_quality = distances.min(axis=1) <= HIGH_QUALITY_STDS * mixture.std
+  nearest, distance = _nearest(samples, mixture)
+  high_quality = distance <= HIGH_QUALITY_STDS * mixture.std
   num_modes = mixture.num_modes
   n = len(samples)
   good_counts = np.bincount(nearest[high_quality], minlength=num_modes)
@@ -58,6 +55,19 @@ def mixture_metrics(samples: np.ndarray, mixture: GaussianMixture) -> dict:
       "kl": _mode_kl(np.bincount(nearest[finite], minlength=num_modes),
                      mixture.weights),
   }
+
+
+def nearest_mode(samples: np.ndarray, mixture: GaussianMixture) -> np.ndarray:
+  """The index in [0, K) of the mode nearest each sample [n, 2]; int [n]."""
+  return _nearest(np.asarray(samples, np.float64), mixture)[0]
+
+
+def _nearest(samples: np.ndarray, mixture: GaussianMixture):
+  """(nearest mode [n], its distance [n]); non-finite samples get distance inf."""
+  distances = np.linalg.norm(
+      samples[:, None, :] - mixture.means[None].astype(np.float64), axis=-1)
+  distances = np.where(np.isfinite(samples).all(axis=1)[:, None], distances, np.inf)
+  return distances.argmin(axis=1), distances.min(axis=1)
 
 
 def _mode_kl(counts: np.ndarray, weights: np.ndarray) -> float:

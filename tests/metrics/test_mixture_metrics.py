@@ -5,7 +5,7 @@ import pytest
 
 from jaxgen.data.mixtures import get_mixture
 from jaxgen.errors import UsageError
-from jaxgen.metrics.mixtures import mixture_metrics
+from jaxgen.metrics.mixtures import mixture_metrics, nearest_mode
 
 RING = get_mixture("gmm_ring8")
 
@@ -31,6 +31,14 @@ def test_all_modes_covered_exact_proportions():
   assert metrics == {"modes_covered": 8, "high_quality_fraction": 1.0,
                      "kl": pytest.approx(0.0, abs=1e-12)}
   assert isinstance(metrics["modes_covered"], int)
+
+
+def test_nearest_mode_names_each_point_s_mode():
+  counts = [3, 1, 4, 1, 5, 9, 2, 6]
+  points = np.concatenate([_near_modes(counts), [[np.nan, 0.0]]])
+  expected = np.repeat(np.arange(8), counts)
+  np.testing.assert_array_equal(nearest_mode(points[:-1], RING), expected)
+  assert nearest_mode(points, RING).shape == (len(points),)
 
 
 def test_dropped_mode():
