@@ -129,6 +129,26 @@ def test_without_checksums_what_orbax_cannot_read_still_falls_back(corruption, s
   gc.collect()  # now, under the filter above, not in whichever test runs next
 
 
+def test_a_save_killed_while_writing_its_checksums_still_restores(tmp_path, monkeypatch):
+  """Orbax has renamed the step into place; a kill before the checksum file is
+  complete must not leave a half-written one that refuses a good checkpoint."""
+  checkpointer = Checkpointer(tmp_path / "checkpoints")
+  assert checkpointer.save(state_at(2))
+
+  def killed(*args):
+    raise KeyboardInterrupt("killed between writing and renaming")
+
+  monkeypatch.setattr(checkpoints.os, "replace", killed)
+  with pytest.raises(KeyboardInterrupt):
+    checkpointer.save(state_at(4))
+  monkeypatch.undo()
+  checkpointer.close()
+  assert not (tmp_path / "checkpoints" / "4" / checkpoints.CHECKSUM_FILE).exists()
+  _, state, said = restore(tmp_path / "checkpoints")
+  chex.assert_trees_all_equal(jax.device_get(state), state_at(4))
+  assert not said
+
+
 def test_a_checkpoint_without_a_checksum_restores(saved):
   """As written before checksums, or by a save stopped before its checksum."""
   (saved / "4" / checkpoints.CHECKSUM_FILE).unlink()

@@ -96,7 +96,7 @@ def test_run_killed_mid_training_resumes_to_the_same_state(tmp_path):
       "the run had finished training when it was killed; raise NUM_STEPS")
 
   rerun_log = run_to_completion(workdir, env)
-  assert f"resumed from step {killed_at}" in rerun_log
+  assert f"resumed from step {killed_at}" in rerun_log, rerun_log
   records = [json.loads(line) for line in (workdir / "metrics.jsonl").read_text().splitlines()]
   logged = [r["step"] for r in records if "loss" in r]  # the training records
   assert logged == sorted(set(logged)), "a step logged before the kill is logged twice"
