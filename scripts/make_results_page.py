@@ -168,6 +168,26 @@ def headline_run() -> List[str]:
                  record["machine"], body)
 
 
+TITLE_HEADLINE_TIMING = "The headline command's wall time, then and now"
+
+
+def headline_timing() -> List[str]:
+  record = load("experiments/diffusion_cpu/headline_timing.json")
+  body = table(["commit", "install s", "run s", "of which training s", "wall s, install included",
+                "confident fraction (64 final samples)"],
+               [[f"`{c['commit']}`", metric(c, "install_seconds"), metric(c, "run_wall_seconds"),
+                 metric(c["summary"], "train_seconds"),
+                 metric(c, "wall_seconds_including_install"),
+                 metric(c["summary"], "confident_fraction")] for c in record["commits"]])
+  what = (f"`{record['headline']}` in a fresh clone and virtual environment at each commit, "
+          "one after the other on one machine with nothing else running. The first commit "
+          "is the one issue 18 measured (ε target, unconditional, DDIM-50 with η = 0, no "
+          "classifier metric yet); the last is today's preset (v target, Min-SNR, "
+          "class-conditional, guided DDIM-50 with η = 1).")
+  return section(TITLE_HEADLINE_TIMING, "experiments/diffusion_cpu", what,
+                 [record["command"]], record["hardware"], body)
+
+
 def headline_fid() -> List[str]:
   eps = load("experiments/diffusion_cpu/headline_fid.json")
   v = load("experiments/diffusion_cpu/headline_fid_v.json")
@@ -504,7 +524,41 @@ def guidance() -> List[str]:
       "w = 3 since.")
 
 
-SECTIONS = (headline_run, headline_fid, solvers, stochastic_ddim, guidance, fid_floor,
+TITLE_LEARNING_CURVE = "The headline model against its training steps"
+
+
+def learning_curve() -> List[str]:
+  record = load("experiments/diffusion_cpu/learning_curve.json")
+  stages = sorted(record["stages"].items(), key=lambda item: int(item[0]))
+  real = record["real data floor"]
+  samplers = load("experiments/diffusion_cpu/solvers_4000.json")
+  body = table(["training steps", "train s (this stage)", "FID-1k", "confident fraction",
+                "classes covered"],
+               [[count(int(steps)), metric(row, "train_seconds_this_stage"),
+                 metric(row, "fid"), metric(row, "confident_fraction"),
+                 metric(row, "classes_covered")] for steps, row in stages]
+               + [[f"real: {count(real['images_a'])} train images", MISSING,
+                   metric(real, "fid"), metric(real, "confident_fraction"),
+                   metric(real, "classes_covered")]])
+  body += ["", "![FID-1k and confident fraction against training steps]"
+               "(../experiments/diffusion_cpu/learning_curve.png)", "",
+           f"Other samplers on the last stage's model ({count(int(stages[-1][0]))} steps), "
+           f"{count(samplers['samples'])} samples each, scored the same way "
+           "(`solvers_4000.json`):", ""]
+  rows = [(name, row) for name, row in samplers.items() if isinstance(row, dict)]
+  body += table(["sampler-steps-options", "FID-1k", "confident fraction", "classes covered"],
+                [[name, metric(row, "fid"), metric(row, "confident_fraction"),
+                  metric(row, "classes_covered")] for name, row in sorted(rows)])
+  what = (f"The headline command trained on to each step count in one workdir (a longer "
+          f"`--config.num_steps` resumes and extends the run); after each, "
+          f"{count(record['samples'])} samples with the run's own sampler (guided DDIM-50, "
+          "w = 3, η = 1) scored as above.")
+  return section(TITLE_LEARNING_CURVE, "experiments/diffusion_cpu", what,
+                 [*record["commands"], *samplers["commands"]], record["hardware"], body)
+
+
+SECTIONS = (headline_run, headline_timing, headline_fid, solvers, stochastic_ddim, guidance, learning_curve,
+            fid_floor,
             all_models, fid10k, gan_losses, gan_runs, autoencoders, samplers, recipes, families_2d, seeds, input_pipeline, bench,
             cpu_leads)
 
@@ -528,7 +582,9 @@ def ranked(rows: Sequence[dict], key: str) -> str:
 
 def readme_block() -> str:
   """The README's headline numbers, each linking to its section of the results page."""
-  run = load("experiments/diffusion_cpu/results.json")["mnist_ddim_cpu"]
+  timing = load("experiments/diffusion_cpu/headline_timing.json")
+  then, now = timing["commits"][0], timing["commits"][-1]
+  curve = load("experiments/diffusion_cpu/learning_curve.json")
   v_target = load("experiments/diffusion_cpu/headline_fid_eta1.json")
   own_fid = v_target["ddim-50 (the run's own FID)"]
   real_fid = v_target["real data floor (mnist:train[:1000])"]
@@ -544,11 +600,13 @@ def readme_block() -> str:
   fid10k_pending = (set(study_module("experiments/all_mnist_fid10k/study.py").ENTRIES)
                     - set(fid10k_record["entries"]))
   rows = [
-      ("The train command above, `cpu` preset, 2-core CPU",
-       f"{metric(run, 'wall_seconds_including_install')} s with the install; "
-       f"{metric(run, 'train steps/s (median of log intervals)')} train steps/s; "
-       f"DDIM-50 {metric(run, 'ddim50 images/s')} images/s",
-       TITLE_HEADLINE),
+      (f"The train command above, `cpu` preset, {timing['hardware'].split(' CPU')[0]} CPU, "
+       "fresh clone",
+       f"{metric(now, 'wall_seconds_including_install')} s with the install, "
+       f"{metric(now['summary'], 'train_seconds')} s of it training; issue 18's baseline "
+       f"`{then['commit']}` on the same machine: "
+       f"{metric(then, 'wall_seconds_including_install')} s",
+       TITLE_HEADLINE_TIMING),
       (f"DDIM-50 FID of {count(guided[0]['samples'])} samples against MNIST test, "
        f"`cpu` preset ({count(own_fid['steps'])} steps; guided, w = 3, η = 1), seeds 0 and 1",
        f"{metric(guided_rows[0], 'fid')} and {metric(guided_rows[1], 'fid')}, "
@@ -557,6 +615,12 @@ def readme_block() -> str:
        f"{count(real_fid['images_a'])} real train images: {metric(real_fid, 'fid')}, "
        f"{metric(real_fid, 'confident_fraction')}",
        TITLE_GUIDANCE),
+      ("The headline model trained on (`--config.num_steps=N`): FID-1k and confident "
+       "fraction of its own guided samples",
+       "; ".join(f"{metric(row, 'fid')} and {metric(row, 'confident_fraction')} at "
+                 f"{count(int(steps))} steps"
+                 for steps, row in sorted(curve["stages"].items(), key=lambda s: int(s[0]))),
+       TITLE_LEARNING_CURVE),
       (f"FID floor: MNIST test ({count(floor['images_a'])}) against train "
        f"({count(floor['images_b'])})",
        f"{metric(floor, 'fid')} (KID {metric(floor, 'kid')})",
