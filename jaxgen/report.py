@@ -54,6 +54,15 @@ def format_metrics(metrics: Mapping[str, Any]) -> str:
   return " | ".join(f"{k} {format_value(k, v)}" for k, v in metrics.items())
 
 
+def write_text_atomically(path: pathlib.Path, text: str) -> None:
+  """Writes `text` to `path` through a temporary file renamed into place: a
+  process killed mid-write leaves the old file or none, never a truncated one."""
+  path = pathlib.Path(path)
+  partial = path.with_name(path.name + ".partial")
+  partial.write_text(text)
+  os.replace(partial, path)
+
+
 def write_json(path: pathlib.Path, record: Mapping[str, Any]) -> None:
   """Writes `record` as indented JSON (the machine-readable twin of a table)."""
   path = pathlib.Path(path)

@@ -557,9 +557,8 @@ def learning_curve() -> List[str]:
                  [*record["commands"], *samplers["commands"]], record["hardware"], body)
 
 
-SECTIONS = (headline_run, headline_timing, headline_fid, solvers, stochastic_ddim, guidance, learning_curve,
-            fid_floor,
-            all_models, fid10k, gan_losses, gan_runs, autoencoders, samplers, recipes, families_2d, seeds, input_pipeline, bench,
+SECTIONS = (headline_run, headline_timing, headline_fid, solvers, stochastic_ddim, guidance,
+            learning_curve, fid_floor, all_models, fid10k, gan_losses, gan_runs, autoencoders, samplers, recipes, families_2d, seeds, input_pipeline, bench,
             cpu_leads)
 
 

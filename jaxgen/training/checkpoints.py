@@ -10,7 +10,6 @@ whose files match their checksums and that orbax reads back.
 
 import hashlib
 import json
-import os
 import pathlib
 import shutil
 import sys
@@ -21,6 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 import orbax.checkpoint as ocp
 
+from jaxgen import report
 from jaxgen.errors import UsageError, first_line
 from jaxgen.training import distributed
 from jaxgen.training.state import TrainState
@@ -80,15 +80,6 @@ def checksum_problem(step_dir: pathlib.Path) -> str:
       return (f"its file {name} does not match its checksum in {CHECKSUM_FILE} "
               "(changed after it was saved)")
   return ""
-
-
-def _write_atomically(path: pathlib.Path, text: str) -> None:
-  """Writes `text` to `path` through a temporary file renamed into place: a
-  process killed mid-write leaves no file (a checkpoint without checksums, which
-  restores) rather than a truncated one (a good checkpoint refused)."""
-  partial = path.with_name(path.name + ".partial")
-  partial.write_text(text)
-  os.replace(partial, path)
 
 
 def _warn(message: str) -> None:
@@ -187,8 +178,11 @@ class Checkpointer:
     self._manager.wait_until_finished()
     if distributed.is_main_process():
       step_dir = self.directory / str(step)
-      _write_atomically(step_dir / CHECKSUM_FILE,
-                        json.dumps({"sha256": file_checksums(step_dir)}, indent=1) + "\n")
+      # Atomic: a kill mid-write leaves a checkpoint without checksums, which
+      # restores, not a truncated checksum file, which would refuse it.
+      report.write_text_atomically(
+          step_dir / CHECKSUM_FILE,
+          json.dumps({"sha256": file_checksums(step_dir)}, indent=1) + "\n")
     return True
 
   def close(self) -> None:

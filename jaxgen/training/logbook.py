@@ -41,9 +41,7 @@ class Logbook:
     lines = self.path.read_text().splitlines(keepends=True)
     kept = [line for line in lines if json.loads(line).get("step", 0) <= step]
     if len(kept) < len(lines):
-      partial = self.path.with_name(self.path.name + ".partial")
-      partial.write_text("".join(kept))
-      partial.replace(self.path)
+      report.write_text_atomically(self.path, "".join(kept))
 
   def progress(self, step: int, metrics: Mapping[str, Any],
                steps_per_second: Optional[float]) -> None:

@@ -391,6 +391,4 @@ def _record_config(config: ml_collections.ConfigDict, workdir: pathlib.Path,
           f"{workdir} holds a run with a different config ({', '.join(changed)} "
           f"differ); use a new --workdir, or the same settings to resume")
   if write:
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(config_lib.to_json(config))
-    partial.replace(path)
+    report.write_text_atomically(path, config_lib.to_json(config))

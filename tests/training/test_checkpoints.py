@@ -138,7 +138,7 @@ def test_a_save_killed_while_writing_its_checksums_still_restores(tmp_path, monk
   def killed(*args):
     raise KeyboardInterrupt("killed between writing and renaming")
 
-  monkeypatch.setattr(checkpoints.os, "replace", killed)
+  monkeypatch.setattr(checkpoints.report.os, "replace", killed)
   with pytest.raises(KeyboardInterrupt):
     checkpointer.save(state_at(4))
   monkeypatch.undo()
