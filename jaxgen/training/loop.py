@@ -204,6 +204,8 @@ class _Run:
       self.log.say(f"resumed from step {int(self.state.step)} in {workdir / 'checkpoints'}")
     self.start_step = int(self.state.step)
     self.log.resume(self.start_step)
+    # Training seconds of the invocations before this one; None if unrecorded.
+    self.seconds_before = runs.train_seconds_at(workdir, self.start_step)
     self.data = (jax.device_put(dataset.x, self.replicated),
                  jax.device_put(dataset.labels.astype(np.int32), self.replicated))
     self.train_step = compile_train_step(family, config, mesh)
@@ -286,7 +288,16 @@ class _Run:
     if not self.checkpointer.save(self.state):
       raise TrainingError(f"the train state (params, EMA or optimizer state) is not finite "
                           f"at step {step}; not saved. {self.kept_checkpoint()}")
+    if self.main and self.train_seconds() is not None:
+      runs.record_train_seconds(self.workdir, step, self.train_seconds())
     self.clock.restart()  # steps/s counts training only
+
+  def train_seconds(self) -> Optional[float]:
+    """Seconds in train steps since step 0, over every invocation (None when an
+    earlier one left no record)."""
+    if self.seconds_before is None:
+      return None
+    return self.seconds_before + self.clock.train_seconds
 
   def kept_checkpoint(self) -> str:
     kept = self.checkpointer.latest_step()
@@ -332,7 +343,8 @@ class _Run:
       report.write_json(self.workdir / "summary.json", {
           "model": config.model, "dataset": config.dataset, "preset": config.preset,
           "steps": final_step, "steps_this_run": final_step - self.start_step,
-          "train_seconds": self.clock.train_seconds,
+          "train_seconds": self.train_seconds(),
+          "train_seconds_this_run": self.clock.train_seconds,
           "wall_seconds": time.perf_counter() - wall_started,
           "parameters": sum(np.size(p) for p in jax.tree_util.tree_leaves(state.params)),
           "samples/s": config.num_samples / sample_seconds,

@@ -10,12 +10,14 @@ import ml_collections
 import numpy as np
 
 from jaxgen import plotting
+from jaxgen import report
 from jaxgen.errors import UsageError
 from jaxgen.families import MODELS, DataSpec, Family
 from jaxgen.training.checkpoints import Checkpointer
 from jaxgen.training.state import TrainState, state_structure
 
 SPEC_FILE = "data_spec.json"
+TRAIN_SECONDS_FILE = "train_seconds.json"  # {step: seconds training took to reach it}
 SAMPLES_KEY = "samples"  # of the .npz beside each sample grid
 
 
@@ -34,6 +36,31 @@ def write_samples(samples: np.ndarray, path: pathlib.Path, dataset: str,
 def write_spec(spec: DataSpec, workdir: pathlib.Path) -> None:
   (pathlib.Path(workdir) / SPEC_FILE).write_text(
       json.dumps({"shape": list(spec.shape), "num_classes": spec.num_classes}) + "\n")
+
+
+def train_seconds_at(workdir: pathlib.Path, step: int) -> Optional[float]:
+  """Seconds spent in train steps, over every invocation, to reach the
+  checkpoint of `step` (0.0 for step 0); None when no invocation recorded it."""
+  if step == 0:
+    return 0.0
+  try:
+    ledger = json.loads((pathlib.Path(workdir) / TRAIN_SECONDS_FILE).read_text())
+  except (OSError, json.JSONDecodeError):
+    return None
+  seconds = ledger.get(str(step)) if isinstance(ledger, dict) else None
+  return float(seconds) if isinstance(seconds, (int, float)) else None
+
+
+def record_train_seconds(workdir: pathlib.Path, step: int, seconds: float) -> None:
+  """Notes that the checkpoint of `step` took `seconds` of training to reach."""
+  path = pathlib.Path(workdir) / TRAIN_SECONDS_FILE
+  try:
+    ledger = json.loads(path.read_text())
+  except (OSError, json.JSONDecodeError):
+    ledger = {}
+  ledger = {k: v for k, v in ledger.items() if int(k) < step} if isinstance(ledger, dict) else {}
+  ledger[str(step)] = seconds
+  report.write_text_atomically(path, json.dumps(ledger, indent=2) + "\n")
 
 
 def read_record(path: pathlib.Path) -> dict:

@@ -15,6 +15,7 @@ from jaxgen import data
 from jaxgen import plotting
 from jaxgen.errors import TrainingError, UsageError
 from jaxgen.training import checkpoints
+from jaxgen.training import runs
 from jaxgen.training.checkpoints import Checkpointer, all_finite
 from jaxgen.training.loop import build_family, to_model_range, train_and_evaluate
 
@@ -60,6 +61,25 @@ def test_resumed_run_ends_bit_for_bit_like_an_uninterrupted_one(tmp_path):
   assert steps_this_run(tmp_path / "resumed") == 10
   chex.assert_trees_all_equal(jax.device_get(straight), jax.device_get(resumed),
                               strict=True)
+
+
+def test_train_seconds_add_up_over_the_invocations_that_trained_the_run(tmp_path):
+  def summary():
+    return json.loads((tmp_path / "summary.json").read_text())
+
+  train_and_evaluate(tiny_config(num_steps=10), tmp_path)
+  first = summary()
+  train_and_evaluate(tiny_config(), tmp_path)
+  second = summary()
+  assert 0 < second["train_seconds_this_run"] < second["train_seconds"]
+  assert second["train_seconds"] == pytest.approx(
+      first["train_seconds"] + second["train_seconds_this_run"])
+  train_and_evaluate(tiny_config(), tmp_path)  # finished already: trains nothing
+  assert summary()["train_seconds_this_run"] == 0
+  assert summary()["train_seconds"] == second["train_seconds"]
+  (tmp_path / runs.TRAIN_SECONDS_FILE).unlink()  # as a run from before the ledger
+  train_and_evaluate(tiny_config(num_steps=30), tmp_path)
+  assert summary()["train_seconds"] is None and summary()["train_seconds_this_run"] > 0
 
 
 def test_a_resumed_run_trains_past_a_damaged_checkpoint(tmp_path, capsys):
