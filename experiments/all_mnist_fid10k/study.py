@@ -79,20 +79,6 @@ def reference_only(args) -> None:
        "--save-stats", str(args.reference)])
 
 
-def train_summary(run_dir: pathlib.Path) -> Dict:
-  """The summary.json of the invocation that trained the run: a rerun that finds
-  the training done writes one of 0 steps and 0 s, so the last that trained is
-  kept aside (train_summary.json); train_seconds is None when none was kept."""
-  summary = json.loads((run_dir / "summary.json").read_text())
-  kept = run_dir / "train_summary.json"
-  if summary["steps_this_run"]:
-    report.write_json(kept, summary)
-    return summary
-  if kept.is_file():
-    return json.loads(kept.read_text())
-  return dict(summary, train_seconds=None)
-
-
 def score_entry(name: str, args, workdir: pathlib.Path) -> Dict:
   """Trains, samples and scores one entry; its record."""
   model, overrides = ENTRIES[name]
@@ -100,7 +86,7 @@ def score_entry(name: str, args, workdir: pathlib.Path) -> Dict:
   train = run([sys.executable, "-m", "jaxgen.experiments.run", "--model", model,
                "--dataset", "mnist", "--workdir", str(run_dir), "--data-dir",
                args.data_dir, *(f"--config.{o}" for o in overrides)])
-  summary = train_summary(run_dir)
+  summary = json.loads((run_dir / "summary.json").read_text())
   sample = [sys.executable, "-m", "jaxgen.experiments.sample", "--workdir", str(run_dir),
             "--num", str(CHUNK), "--seed", "SEED", "--out", str(run_dir / "chunks" / "SEED.png")]
   samples = run_dir / "samples10k.npz"
@@ -119,7 +105,7 @@ def score_entry(name: str, args, workdir: pathlib.Path) -> Dict:
           "train command": train, "sample command (SEED 0-9)": " ".join(sample),
           "fid command": fid,
           "steps": summary["steps"], "parameters": summary["parameters"],
-          "train_seconds": summary["train_seconds"], "steps_timed": summary["steps_this_run"],
+          "train_seconds": summary["train_seconds"],
           **json.loads(scores.read_text())}
 
 

@@ -83,7 +83,7 @@ def main():
     record = fid_of([str(out.with_suffix(".npz"))], args, workdir / f"fid_step{steps}.json")
     results["stages"][str(steps)] = {
         "train command": train, "steps_this_stage": summary["steps_this_run"],
-        "train_seconds_this_stage": summary["train_seconds"], "sample command": sample,
+        "train_seconds_this_stage": summary["train_seconds_this_run"], "sample command": sample,
         **record}
     report.write_json(results_path, results)  # each stage as it lands
     plot(results["stages"], results["real data floor"], results_path.with_suffix(".png"))
