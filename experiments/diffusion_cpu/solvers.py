@@ -12,8 +12,8 @@ invocations are kept, and each invocation is listed under "commands").
 
 A sampler is SAMPLER:STEPS with options after further colons: a spacing
 (`time`, `logsnr`) for the ODE solvers, `eta=E` for DDIM, `w=W` for the
-classifier-free guidance scale of a conditional run, `raw` to sample with the raw
-parameters instead of their EMA.
+classifier-free guidance scale of a conditional run, `gi=LO,HI` for its guidance
+interval of noise levels, `raw` to sample with the raw parameters instead of their EMA.
 """
 
 import argparse
@@ -32,7 +32,7 @@ def main():
   parser.add_argument("--inception-weights", required=True)
   parser.add_argument("--workdir", default="runs/headline")
   parser.add_argument("--samplers", nargs="+", required=True,
-                      help="SAMPLER:STEPS[:SPACING][:eta=E][:w=W][:raw] (see above)")
+                      help="SAMPLER:STEPS[:SPACING][:eta=E][:w=W][:gi=LO,HI][:raw] (see above)")
   parser.add_argument("--out", default=str(HERE / "solvers.json"))
   args = parser.parse_args()
   args.reference_stats = str(pathlib.Path(args.data_dir) / "fid_stats" / "mnist_test.npz")
@@ -51,6 +51,7 @@ def main():
     for option in options:
       key, _, value = option.partition("=")
       command += {"eta": ["--eta", value], "w": ["--guidance-scale", value],
+                  "gi": ["--guidance-interval", *value.split(",")],
                   "raw": ["--raw-params"]}.get(
           key, ["--spacing", key])
     sample = run(command)

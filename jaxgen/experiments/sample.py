@@ -22,6 +22,7 @@ from jaxgen import report
 from jaxgen.errors import UsageError
 from jaxgen.experiments.cli import ArgumentParser, run_main
 from jaxgen.families import cycling_labels
+from jaxgen.families.diffusion import config as diffusion_config
 from jaxgen.families.diffusion import dpm_solver
 from jaxgen.families.diffusion.samplers import SAMPLERS, TUNABLE
 from jaxgen.training import sharding
@@ -49,6 +50,11 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
   parser.add_argument("--guidance-scale", type=float, default=None,
                       help="classifier-free guidance w (conditional runs; 1 = plain "
                            "conditional, 0 = unconditional)")
+  parser.add_argument("--guidance-interval", type=float, nargs=2, default=None,
+                      metavar=("LO", "HI"),
+                      help="guide only where the noise level sigma_t is in (LO, HI] "
+                           "(conditional runs; default: the run's "
+                           "diffusion.guidance_interval; 0 inf guides every step)")
   parser.add_argument("--label", type=int, default=None,
                       help="class of every sample (conditional runs; default: one "
                            "class per column)")
@@ -72,6 +78,10 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
   args = parse_args(argv)
   if args.num < 1:
     raise UsageError(f"--num must be at least 1, got {args.num}")
+  if args.guidance_interval and not diffusion_config.is_noise_interval(args.guidance_interval):
+    low, high = args.guidance_interval
+    raise UsageError(f"--guidance-interval {low:g} {high:g}: needs 0 <= LO < HI "
+                     "(noise levels sigma_t; 0 inf guides every step)")
   if args.out and pathlib.Path(args.out).suffix.lower() != ".png":
     raise UsageError(f"--out {args.out}: the samples are drawn as a PNG; pass a path "
                      "ending in .png (their .npz goes beside it)")
@@ -105,6 +115,7 @@ def _sample_fn(args: argparse.Namespace, config, family, mesh):
   diffusion_flags = [flag for flag, value in (
       ("--sampler", args.sampler), ("--steps", args.steps), ("--eta", args.eta),
       ("--spacing", args.spacing), ("--guidance-scale", args.guidance_scale),
+      ("--guidance-interval", args.guidance_interval),
       ("--trajectory", args.trajectory or None))
       if value is not None]
   if "diffusion" not in config:
@@ -121,14 +132,16 @@ def _sample_fn(args: argparse.Namespace, config, family, mesh):
   return sharding.batch_parallel(functools.partial(
       family.sample_with_trajectory, num=args.num, sampler=sampler, steps=args.steps,
       eta=args.eta, spacing=args.spacing, guidance_scale=args.guidance_scale,
+      guidance_interval=args.guidance_interval,
       keep_trajectory=args.trajectory), mesh), sampler
 
 
 def _labels(args: argparse.Namespace, config, num_classes: int) -> Optional[jnp.ndarray]:
   if not config.conditional:
-    if args.label is not None or args.guidance_scale is not None:
-      raise UsageError(f"{args.workdir} is an unconditional model; --label and "
-                       f"--guidance-scale need a run trained with --config.conditional=True")
+    if (args.label, args.guidance_scale, args.guidance_interval) != (None, None, None):
+      raise UsageError(f"{args.workdir} is an unconditional model; --label, "
+                       f"--guidance-scale and --guidance-interval need a run trained "
+                       f"with --config.conditional=True")
     return None
   if args.label is None:
     return cycling_labels(args.num, num_classes)

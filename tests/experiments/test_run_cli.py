@@ -23,6 +23,8 @@ from jaxgen.experiments.cli import run_main
     (["--config.batch_size=0"], "config field 'batch_size' must be at least 1, got 0"),
     (["--config.optim.learning_rate=-1.0"], "'optim.learning_rate' must be positive"),
     (["--config.ema_decay=1.0"], "'ema_decay' must be in [0, 1)"),
+    (["--config.diffusion.guidance_interval=(5.0,0.3)"],
+     "'diffusion.guidance_interval' must be () or two noise levels (lo, hi) with 0 <= lo < hi"),
     (["--config.net.hidden=0"], "'net.hidden' must be at least 1, got 0"),
 ])
 def test_bad_input_is_one_line_and_exit_code_2(argv, message, tmp_path, capsys):

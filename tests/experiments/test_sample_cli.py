@@ -82,6 +82,8 @@ def test_solver_spacing_comes_from_the_flag_or_the_run_config(workdir, tmp_path)
     (["--sampler", "dpm_solver++", "--eta", "0.5"], "eta must be 0"),
     (["--sampler", "euler"], "unknown sampler 'euler'"),
     (["--label", "3"], "unconditional model"),
+    (["--guidance-interval", "0.3", "5"], "unconditional model"),
+    (["--guidance-interval", "5", "0.3"], "--guidance-interval 5 0.3: needs 0 <= LO < HI"),
     (["--eta", "2"], "eta must be in [0, 1]"),
     (["--num", "0"], "--num must be at least 1"),
     (["--num", "abc"], "argument --num: invalid int value: 'abc'; see --help"),

@@ -81,6 +81,38 @@ def test_guidance_at_w_0_or_1_is_one_network_call_with_the_blend_s_values(w):
   assert "f32[32,2]" not in str(jax.make_jaxpr(one_call)(x, t))
 
 
+def test_guidance_interval_guides_only_the_noise_levels_inside_it():
+  family = point_family(conditional=True)
+  params = family.init_state(jax.random.PRNGKey(0)).params
+  abar = family.schedule.alphas_cumprod
+  sigma = np.sqrt((1 - abar) / abar)
+  interval = (float(sigma[30]), float(sigma[60]))  # (lo, hi]: t = 31 ... 60
+  x = jax.random.normal(jax.random.PRNGKey(1), (16, 2))
+  labels = jnp.arange(16, dtype=jnp.int32) % 8
+  for t in (jnp.arange(16, dtype=jnp.int32) * 6,       # some inside, some not
+            jnp.full((16,), 90, jnp.int32), jnp.full((16,), 30, jnp.int32)):  # none inside
+    inside = (np.asarray(t) > 30) & (np.asarray(t) <= 60)
+    got = family.denoiser(params, labels, 3.0, interval)(x, t)
+    guided = family.denoiser(params, labels, 3.0)(x, t)
+    plain = family.denoiser(params, labels, 1.0)(x, t)
+    for g, w3, w1 in zip(got, guided, plain):
+      np.testing.assert_allclose(g[inside], w3[inside], rtol=1e-5, atol=1e-6)
+      np.testing.assert_allclose(g[~inside], w1[~inside], rtol=1e-5, atol=1e-6)
+    assert not inside.any() or not np.allclose(guided[0][inside], plain[0][inside])
+
+
+def test_a_sampler_with_an_interval_around_every_noise_level_guides_every_step():
+  family = point_family(conditional=True, sampler="ddim", eta=0.0)
+  params = family.init_state(jax.random.PRNGKey(0)).params
+  labels = jnp.arange(32, dtype=jnp.int32) % 8
+  draw = functools.partial(family.sample, params, jax.random.PRNGKey(1), 32, labels,
+                           guidance_scale=3.0)
+  np.testing.assert_allclose(draw(guidance_interval=(0.0, 1e9)), draw(guidance_interval=()),
+                             rtol=1e-5, atol=1e-5)
+  assert not np.allclose(draw(guidance_interval=(0.0, 1.0)), draw(guidance_interval=()),
+                         atol=1e-3)
+
+
 def test_label_dropout_uses_the_null_label():
   family = point_family(conditional=True, label_dropout=1.0)
   state = family.init_state(jax.random.PRNGKey(0))

@@ -20,6 +20,7 @@ def configure(config: ml_collections.ConfigDict, preset: str, is_image: bool,
       eta=0.0,                # ddim only, in [0, 1]; the dpm_solver++ samplers need 0
       solver_spacing="logsnr",  # dpm_solver++ samplers' timesteps: logsnr | time (uniform)
       guidance_scale=1.0,     # classifier-free guidance w; 1 = plain conditional
+      guidance_interval=(),   # (lo, hi): guide only where lo < sigma_t <= hi; (): always
       label_dropout=0.1,      # conditional training: P(label -> null label)
   ))
   if sampler == "ddpm":
@@ -49,6 +50,11 @@ def _image_defaults(config: ml_collections.ConfigDict, preset: str) -> None:
     # training, at about the same FID (experiments/diffusion_cpu/guidance_seed*.json).
     config.conditional = True
     config.diffusion.guidance_scale = 3.0
+    # Guided only at middle noise levels, the interval of Kynkaanniemi et al. 2024
+    # (sigma_t = sqrt((1 - alpha_bar) / alpha_bar)): a lower FID at the same
+    # confidence, and half of DDIM-50's steps make one network call instead of two
+    # (experiments/diffusion_cpu/guidance_interval_seed*.json).
+    config.diffusion.guidance_interval = (0.28, 5.42)
     config.net = ml_collections.ConfigDict(dict(
         channels=16, channel_mults=(1, 2, 4), num_res_blocks=1,
         attention_resolutions=(7,), dropout=0.0, num_groups=8))
@@ -83,6 +89,8 @@ def check(config: ml_collections.ConfigDict) -> None:
                        ("sampler", samplers.SAMPLERS)):
     checks.choice(config, f"diffusion.{field}", names)
   checks.choice(config, "diffusion.solver_spacing", dpm_solver.SPACINGS)
+  checks.require(config, "diffusion.guidance_interval", is_noise_interval,
+                 "() or two noise levels (lo, hi) with 0 <= lo < hi", fix="(0.28,5.42)")
   tunable = samplers.TUNABLE[options.sampler]
   if "steps" in tunable:
     checks.require(config, "diffusion.sample_steps", lambda v: 1 <= v <= options.timesteps,
@@ -92,3 +100,11 @@ def check(config: ml_collections.ConfigDict) -> None:
   elif options.sampler in samplers.ODE_SOLVERS:
     checks.require(config, "diffusion.eta", lambda v: v == 0,
                    f"0 for {options.sampler}, a deterministic ODE solver", fix="0")
+
+
+def is_noise_interval(value) -> bool:
+  """() or (lo, hi) with 0 <= lo < hi: a guidance interval of noise levels sigma_t."""
+  try:
+    return len(value) == 0 or (len(value) == 2 and 0 <= float(value[0]) < float(value[1]))
+  except (TypeError, ValueError):
+    return False

@@ -3,7 +3,7 @@ sampled by any of `samplers.SAMPLERS`."""
 
 import functools
 import pathlib
-from typing import Any, Optional, Tuple
+from typing import Any, Optional, Sequence, Tuple
 
 import jax
 import jax.numpy as jnp
@@ -92,7 +92,8 @@ class DiffusionFamily(Family):
     alpha_bar = self.schedule.alphas_cumprod[t].reshape((-1,) + (1,) * (like.ndim - 1))
     return jnp.sqrt(alpha_bar), jnp.sqrt(1.0 - alpha_bar)
 
-  def denoiser(self, params: Any, labels: Optional[jnp.ndarray], guidance_scale: float):
+  def denoiser(self, params: Any, labels: Optional[jnp.ndarray], guidance_scale: float,
+               guidance_interval: Sequence[float] = ()):
     """denoise_fn(x_t, t) -> (x0_hat, eps_hat) for the samplers.
 
     Classifier-free guidance (Ho & Salimans 2022) in our convention:
@@ -100,6 +101,10 @@ class DiffusionFamily(Family):
     conditional model and w = 0 the unconditional one. Unconditional models
     (or labels=None), and a Python w of 0 or 1, use one network call; any other
     w runs the labelled and the null-label halves as one batch of twice the size.
+    A `guidance_interval` (lo, hi) guides only the examples whose noise level
+    sigma_t = sqrt((1 - alpha_bar_t) / alpha_bar_t) is in (lo, hi] (Kynkaanniemi
+    et al. 2024), the others with w = 1; a batch with none inside (the samplers'
+    batches share one t) makes the one plain call.
     """
     def predict(x, t, y):
       return self.network.apply({"params": params}, x, t.astype(jnp.float32), y,
@@ -107,18 +112,29 @@ class DiffusionFamily(Family):
 
     one_call = isinstance(guidance_scale, (int, float)) and guidance_scale in (0, 1)
 
+    def guided(x, t, w):
+      null = jnp.full_like(labels, self.num_classes)
+      both = predict(jnp.concatenate([x, x]), jnp.concatenate([t, t]),
+                     jnp.concatenate([labels, null]))
+      with_label, without = jnp.split(both, 2)
+      return without + w * (with_label - without)
+
     def denoise_fn(x, t):
       if not self.num_classes or labels is None:
         prediction = predict(x, t, None)
+      elif one_call:
+        prediction = predict(x, t, labels if guidance_scale else jnp.full_like(
+            labels, self.num_classes))
+      elif guidance_interval:
+        low, high = guidance_interval
+        sigma = jnp.sqrt((1.0 - self.schedule.alphas_cumprod[t])
+                         / self.schedule.alphas_cumprod[t])
+        inside = (sigma > low) & (sigma <= high)
+        w = jnp.where(inside, guidance_scale, 1.0).reshape((-1,) + (1,) * (x.ndim - 1))
+        prediction = jax.lax.cond(jnp.any(inside), lambda: guided(x, t, w),
+                                  lambda: predict(x, t, labels))
       else:
-        null = jnp.full_like(labels, self.num_classes)
-        if one_call:
-          prediction = predict(x, t, labels if guidance_scale else null)
-        else:
-          both = predict(jnp.concatenate([x, x]), jnp.concatenate([t, t]),
-                         jnp.concatenate([labels, null]))
-          with_label, without = jnp.split(both, 2)
-          prediction = without + guidance_scale * (with_label - without)
+        prediction = guided(x, t, guidance_scale)
       return self.objective.to_x0_eps(prediction, x, *self._scales(t, x))
     return denoise_fn
 
@@ -127,6 +143,7 @@ class DiffusionFamily(Family):
                              sampler: Optional[str] = None, steps: Optional[int] = None,
                              eta: Optional[float] = None, spacing: Optional[str] = None,
                              guidance_scale: Optional[float] = None,
+                             guidance_interval: Optional[Sequence[float]] = None,
                              keep_trajectory: bool = False):
     """Returns (x0 [num, *shape], trajectory [steps, num, *shape] or None).
 
@@ -148,9 +165,12 @@ class DiffusionFamily(Family):
       if value is not None:
         chosen[option] = value
     guidance_scale = options.guidance_scale if guidance_scale is None else guidance_scale
+    if guidance_interval is None:
+      guidance_interval = options.get("guidance_interval", ())  # () in older runs
     noise_rng, x_T_rng = jax.random.split(rng)
     x_T = jax.random.normal(x_T_rng, (num,) + self.spec.shape)
-    return sample_fn(self.denoiser(params, labels, guidance_scale), self.schedule, x_T,
+    return sample_fn(self.denoiser(params, labels, guidance_scale, tuple(guidance_interval)),
+                     self.schedule, x_T,
                      noise_rng, clip=self.spec.is_image, keep_trajectory=keep_trajectory,
                      **chosen)
 
