@@ -50,6 +50,8 @@ def base_config() -> ml_collections.ConfigDict:
   config.num_samples = 64          # images per sample grid (points: per scatter)
   config.keep_checkpoints = 2
   config.ema_decay = 0.999         # 0 turns EMA off
+  config.ema_warmup = True         # TF's: decay min(ema_decay, (1+step)/(10+step)); False:
+                                   # ema_decay from the first step
   config.conditional = False       # class-conditional model (labels in, guidance out)
   config.compute_dtype = "float32"  # or bfloat16: mixed precision (params stay float32)
   config.optim = ml_collections.ConfigDict(dict(

@@ -5,9 +5,9 @@ FID of 1,000 DDIM-50 samples against a statistics file of the test split
 (`fid.reference_stats`), then draws 1,000 samples of the same run with DDIM-50
 and with DPM-Solver++ at 10 and 20 steps through the sample command (DDIM-50
 again, so that all three samplers are drawn and scored the same way) and scores
-each by FID and the digit classifier, and the real-data floor: 1,000 MNIST train images against the same
-statistics. Writes `headline_fid.json` here (every number with the command
-that made it).
+each by FID and the digit classifier, and the real-data floor: 1,000 MNIST
+train images against the same statistics. Writes `headline_fid.json` here
+(every number with the command that made it).
 
   python experiments/diffusion_cpu/headline_fid.py --data-dir ../shared/data \
       --inception-weights ../shared/data/fid_inception/default_1.pt \
@@ -41,6 +41,26 @@ def fid_of(inputs, args, out):
              "--batch-size", "100", "--classifier", "mnist", "--out", str(out)]
   shown = run(command)
   return {"command": shown, **json.loads(out.read_text())}
+
+
+def train_and_score(workdir, overrides, args):
+  """Trains the headline command with `overrides` (--config.FIELD=VALUE flags) in
+  `workdir` (reused when finished), draws 1,000 samples with the run's own
+  sampler through the sample command (reused when drawn) and scores them with
+  `fid_of`; one JSON record of the run."""
+  train = run([sys.executable, "-m", "jaxgen.experiments.run", "--model", "ddim",
+               "--workdir", str(workdir), "--data-dir", args.data_dir, *overrides])
+  summary = json.loads((workdir / "summary.json").read_text())
+  out = workdir / f"samples{NUM}.png"
+  sample = [sys.executable, "-m", "jaxgen.experiments.sample", "--workdir", str(workdir),
+            "--num", str(NUM), "--out", str(out)]
+  if out.with_suffix(".npz").is_file():
+    sample = " ".join(sample)
+  else:
+    sample = run(sample)
+  record = fid_of([str(out.with_suffix(".npz"))], args, workdir / f"fid{NUM}.json")
+  return {"train command": train, "steps": summary["steps"],
+          "train_seconds": summary["train_seconds"], "sample command": sample, **record}
 
 
 def main():

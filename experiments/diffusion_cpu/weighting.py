@@ -18,7 +18,7 @@ import pathlib
 import sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from headline_fid import HERE, NUM, fid_of, run  # noqa: E402
+from headline_fid import HERE, NUM, train_and_score  # noqa: E402
 from jaxgen import report  # noqa: E402
 
 
@@ -41,22 +41,9 @@ def main():
   for weighting in args.weightings:
     for seed in args.seeds:
       workdir = pathlib.Path(args.workdir) / f"{weighting}_s{seed}"
-      train = run([sys.executable, "-m", "jaxgen.experiments.run", "--model", "ddim",
-                   "--workdir", str(workdir), "--data-dir", args.data_dir,
-                   f"--config.diffusion.loss_weighting={weighting}",
-                   f"--config.seed={seed}"])
-      summary = json.loads((workdir / "summary.json").read_text())
-      out = workdir / f"samples{NUM}.png"
-      sample = [sys.executable, "-m", "jaxgen.experiments.sample", "--workdir", str(workdir),
-                "--num", str(NUM), "--out", str(out)]
-      if out.with_suffix(".npz").is_file():
-        sample = " ".join(sample)
-      else:
-        sample = run(sample)
-      record = fid_of([str(out.with_suffix(".npz"))], args, workdir / f"fid{NUM}.json")
-      results["runs"][f"v, {weighting}, seed {seed}"] = {
-          "train command": train, "steps": summary["steps"],
-          "train_seconds": summary["train_seconds"], "sample command": sample, **record}
+      results["runs"][f"v, {weighting}, seed {seed}"] = train_and_score(
+          workdir, [f"--config.diffusion.loss_weighting={weighting}",
+                    f"--config.seed={seed}"], args)
       report.write_json(results_path, results)  # each run as it lands
   print(f"wrote {args.out}")
 

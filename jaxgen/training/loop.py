@@ -62,7 +62,8 @@ def compile_train_step(family: Family, config: ml_collections.ConfigDict, mesh):
     batch = {"x": to_model_range(x_all[index]), "labels": labels_all[index]}
     batch = jax.lax.with_sharding_constraint(batch, batch_sharding)
     new_state, metrics = family.train_step(state, batch, step_rng)
-    ema = (ema_update(state.ema_params, new_state.params, state.step, config.ema_decay)
+    ema = (ema_update(state.ema_params, new_state.params, state.step, config.ema_decay,
+                      config.ema_warmup)
            if config.ema_decay > 0 else new_state.params)
     return new_state.replace(step=state.step + 1, ema_params=ema), metrics
 

@@ -63,8 +63,11 @@ def gradient_step(loss_fn, optimizer: optax.GradientTransformation, params: Any,
                              "grad_norm": optax.tree.norm(grads)}
 
 
-def ema_update(ema_params: Any, params: Any, step: jnp.ndarray, decay: float) -> Any:
-  """EMA with TF's warm-up: decay_t = min(decay, (1 + step) / (10 + step))."""
-  decay_t = jnp.minimum(decay, (1.0 + step) / (10.0 + step))
+def ema_update(ema_params: Any, params: Any, step: jnp.ndarray, decay: float,
+               warmup: bool = True) -> Any:
+  """EMA with TF's warm-up, decay_t = min(decay, (1 + step) / (10 + step)), which
+  averages over about the last ninth of the steps taken until decay_t reaches
+  `decay`; without it, decay_t = decay from the first step."""
+  decay_t = jnp.minimum(decay, (1.0 + step) / (10.0 + step)) if warmup else decay
   return jax.tree_util.tree_map(lambda e, p: decay_t * e + (1.0 - decay_t) * p,
                                 ema_params, params)

@@ -48,6 +48,22 @@ def test_run_writes_its_outputs(tmp_path):
   assert Checkpointer(tmp_path / "checkpoints").latest_step() == 20
 
 
+def test_ema_warmup_false_averages_by_ema_decay_from_the_first_step(tmp_path):
+  # After one step, ema = d * initial + (1 - d) * params: TF's warm-up makes
+  # d = 0.1, without it d = ema_decay = 0.5; both runs take the same step (at
+  # the full learning rate, so that the params move).
+  configs = [tiny_config(num_steps=1, ema_decay=0.5, ema_warmup=warmup)
+             for warmup in (True, False)]
+  for config in configs:
+    config.optim.warmup_steps = 0
+  warm, cold = (train_and_evaluate(c, tmp_path / str(c.ema_warmup)) for c in configs)
+  chex.assert_trees_all_equal(jax.device_get(warm.params), jax.device_get(cold.params))
+  for params, ema_warm, ema_cold in zip(params_of(warm), *(
+      jax.tree_util.tree_leaves(jax.device_get(s.ema_params)) for s in (warm, cold))):
+    np.testing.assert_allclose(ema_cold - params, 5 * (ema_warm - params),
+                               rtol=1e-3, atol=1e-6)
+
+
 def steps_this_run(workdir):
   return json.loads((workdir / "summary.json").read_text())["steps_this_run"]
 

@@ -1,4 +1,4 @@
-"""The EMA of the params, with TF's warm-up, against values worked out by hand."""
+"""The EMA of the params, with and without TF's warm-up, against values worked out by hand."""
 
 import jax.numpy as jnp
 import numpy as np
@@ -29,3 +29,9 @@ def test_a_lower_decay_caps_the_warm_up():
   # At step 90 the warm-up allows 0.91; a decay of 0.5 wins.
   ema = ema_update(EMA, PARAMS, jnp.asarray(90, jnp.int32), 0.5)
   np.testing.assert_allclose(ema["bias"], 0.5 * 4.0 + 0.5 * -6.0, rtol=1e-6)
+
+
+@pytest.mark.parametrize("step", [0, 5, 10_000])
+def test_without_warm_up_the_decay_holds_from_the_first_step(step):
+  ema = ema_update(EMA, PARAMS, jnp.asarray(step, jnp.int32), 0.995, warmup=False)
+  np.testing.assert_allclose(ema["bias"], 0.995 * 4.0 + 0.005 * -6.0, rtol=1e-6)
