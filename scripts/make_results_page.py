@@ -15,7 +15,11 @@ import pathlib
 import sys
 from typing import Callable, List, Mapping, Optional, Sequence
 
+import numpy as np
+
 from jaxgen import report
+from jaxgen.families.diffusion import dpm_solver, schedules
+from jaxgen.families.diffusion import samplers as diffusion_samplers
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 RESULTS_PAGE = "docs/results.md"
@@ -624,6 +628,95 @@ def guidance_interval() -> List[str]:
                  body)
 
 
+TITLE_PRESET_SAMPLERS = "Samplers on today's headline model"
+
+
+def preset_samplers() -> List[str]:
+  """Seed 0's run of today's preset under each sampler of
+  preset_samplers_seed0.json and guidance_interval_seed0.json, lowest FID first."""
+  record = load("experiments/diffusion_cpu/preset_samplers_seed0.json")
+  interval = load("experiments/diffusion_cpu/guidance_interval_seed0.json")
+  rows = {name: row for source in (interval, record) for name, row in source.items()
+          if isinstance(row, dict) and not name.endswith("-raw")}
+  body = table(["sampler-steps-options", "network calls", "FID-1k", "confident fraction",
+                "classes covered"],
+               [[name, str(network_calls(name)), metric(row, "fid"),
+                 metric(row, "confident_fraction"), metric(row, "classes_covered")]
+                for name, row in sorted(rows.items(), key=lambda item: item[1]["fid"])])
+  what = ("Seed 0's run of the [loss weighting](#" + anchor(TITLE_WEIGHTING) + ") study, "
+          "which is today's `cpu` preset, sampled from the same noise and labels by each "
+          f"sampler, {count(record['samples'])} samples each, scored as above. Options as "
+          "`solvers.py` names them: `w` the guidance scale, `gi` the guidance interval of "
+          "noise levels (guided, two network calls a step, only inside it), `time` "
+          f"DPM-Solver++'s timesteps uniform in time instead of log-SNR. `{INTERVAL_SAMPLER}` "
+          "is the preset's own sampler; the network calls count two for each guided step. "
+          f"`preset_samplers_seed0.json` merges the rows of the last "
+          f"{len(record['commands'])} commands' files.")
+  commands = [c for source in (interval, record) for c in source["commands"]]
+  return section(TITLE_PRESET_SAMPLERS, "experiments/diffusion_cpu", what, commands,
+                 record["hardware"], body)
+
+
+def network_calls(name: str) -> int:
+  """Network calls of a sampler named as solvers.py names it: one per step,
+  two per guided step (inside the guidance interval when `gi` gives one)."""
+  sampler, steps, *options = name.split("-")
+  steps = int(steps)
+  guided = not any(option == "w1" for option in options)
+  interval = next((option[2:] for option in options if option.startswith("gi")), None)
+  if not guided:
+    return steps
+  if interval is None:
+    return 2 * steps
+  return steps + guided_steps(sampler, steps, options, *map(float, interval.split(",")))
+
+
+def guided_steps(sampler: str, steps: int, options: Sequence[str], low: float,
+                 high: float) -> int:
+  """Steps of a sampler whose noise level sigma_t is in the guidance interval
+  (low, high], on the cpu preset's schedule (linear, T = 1000)."""
+  schedule = schedules.linear_schedule(1000)
+  if sampler == "ddim":
+    timesteps = diffusion_samplers.ddim_timesteps(schedule.num_timesteps, steps)
+  else:
+    timesteps = dpm_solver.dpm_timesteps(schedule, steps,
+                                         "time" if "time" in options else "logsnr")
+  alpha_bar = np.asarray(schedule.alphas_cumprod)[timesteps]
+  sigma = np.sqrt((1.0 - alpha_bar) / alpha_bar)
+  return int(np.sum((sigma > low) & (sigma <= high)))
+
+
+TITLE_VARIANTS = "Variants of the cpu preset at equal training time"
+
+
+def preset_variants() -> List[str]:
+  """variants.json's runs by seed, with seed 0's raw parameters (no EMA) from
+  preset_samplers_seed0.json."""
+  record = load("experiments/diffusion_cpu/variants.json")
+  samplers_record = load("experiments/diffusion_cpu/preset_samplers_seed0.json")
+  runs = sorted(record["runs"].values(),
+                key=lambda row: (row["seed"], row["variant"] != "preset", row["variant"]))
+  rows = [[row["variant"], str(row["seed"]), count(row["steps"]), metric(row, "fid"),
+           metric(row, "confident_fraction"), metric(row, "classes_covered")] for row in runs]
+  raw = samplers_record[f"{INTERVAL_SAMPLER}-raw"]
+  rows.insert(1, ["preset, raw parameters (no EMA)", "0", count(1000), metric(raw, "fid"),
+                  metric(raw, "confident_fraction"), metric(raw, "classes_covered")])
+  body = table(["variant", "seed", "steps", "FID-1k", "confident fraction", "classes covered"],
+               rows)
+  what = ("The headline command trained once per variant and seed, "
+          f"{count(record['samples'])} samples of each with the preset's sampler from the same "
+          "noise and labels, scored as above. The preset's EMA (decay 0.995 behind TF's "
+          "warm-up, min(0.995, (1 + step)/(10 + step)), which at 1,000 steps still averages "
+          "over about the last ninth of the steps) against the same decay from the first step "
+          "(`--config.ema_warmup=False`, about the last 200 steps) and, on seed 0, the run's "
+          "raw parameters. The preset rows are the loss-weighting study's runs (the same "
+          "command and seed).")
+  return section(TITLE_VARIANTS, "experiments/diffusion_cpu", what,
+                 [*record["commands"],
+                  *(c for c in samplers_record["commands"] if ":raw" in c)],
+                 record["hardware"], body)
+
+
 TITLE_PIXEL_NOISE = "FID-1k of real digits under invisible pixel noise"
 
 
@@ -650,7 +743,7 @@ def pixel_noise() -> List[str]:
 
 
 SECTIONS = (headline_run, headline_timing, headline_fid, solvers, stochastic_ddim, guidance,
-            weighting, guidance_interval, learning_curve, pixel_noise, fid_floor, all_models, fid10k, gan_losses, gan_runs, autoencoders, samplers, recipes, families_2d, seeds, input_pipeline, bench,
+            weighting, guidance_interval, preset_samplers, preset_variants, learning_curve, pixel_noise, fid_floor, all_models, fid10k, gan_losses, gan_runs, autoencoders, samplers, recipes, families_2d, seeds, input_pipeline, bench,
             cpu_leads)
 
 
