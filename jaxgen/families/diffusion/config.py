@@ -58,8 +58,10 @@ def _image_defaults(config: ml_collections.ConfigDict, preset: str) -> None:
     config.net = ml_collections.ConfigDict(dict(
         channels=16, channel_mults=(1, 2, 4), num_res_blocks=1,
         attention_resolutions=(7,), dropout=0.0, num_groups=8))
-    config.update(dict(batch_size=64, num_steps=1000, log_every=25,
-                       checkpoint_every=500, sample_every=500, ema_decay=0.995))
+    # Batch 32 for 1750 steps takes the time of batch 64 for 1000 and scores a
+    # lower FID on two seeds (experiments/diffusion_cpu/variants.json).
+    config.update(dict(batch_size=32, num_steps=1750, log_every=25,
+                       checkpoint_every=875, sample_every=875, ema_decay=0.995))
     config.optim.update(dict(learning_rate=1e-3, warmup_steps=100))
   else:
     config.net = ml_collections.ConfigDict(dict(
