@@ -21,16 +21,15 @@ import pathlib
 import sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from headline_fid import HERE, NUM, train_and_score  # noqa: E402
+from headline_fid import BATCH_64_PRESET, HERE, NUM, train_and_score  # noqa: E402
 from jaxgen import report  # noqa: E402
 
 # Variant name -> the run command's flags on top of the cpu preset. "preset" is
 # the cpu preset before this study, batch 64 for 1000 steps (the study made
 # "batch 32, 1750 steps" the preset); the EMA variant changes only its EMA.
-PRESET_BEFORE = ["--config.batch_size=64", "--config.num_steps=1000"]
 VARIANTS = {
-    "preset": PRESET_BEFORE,
-    "ema 0.995, no warm-up": [*PRESET_BEFORE, "--config.ema_warmup=False"],
+    "preset": BATCH_64_PRESET,
+    "ema 0.995, no warm-up": [*BATCH_64_PRESET, "--config.ema_warmup=False"],
     # Cheaper steps, more of them: as many as take the preset's 1000 steps'
     # time (steps/s of each over 150 steps, on the 2-core AMD EPYC: 2.91, 5.13
     # and 6.24).

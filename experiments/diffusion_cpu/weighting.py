@@ -1,10 +1,10 @@
 """Loss weighting at the cpu preset: the v target with or without Min-SNR-gamma.
 
 Trains the headline model (`python -m jaxgen.experiments.run --model ddim`, the
-`cpu` preset) once per loss weighting and seed, draws 1,000 samples of each
-run with the preset's own sampler (guided DDIM-50, eta = 1, w = 3) and scores
-them as headline_fid.py does (FID-1k against the MNIST test split, the digit
-classifier). Runs and samples found in --workdir are reused. Adds a row
+`cpu` preset at the batch and steps of the time, 64 and 1000) once per loss
+weighting and seed, draws 1,000 samples of each run with the preset's own
+sampler (guided DDIM-50, eta = 1, w = 3) and scores them as headline_fid.py
+does (FID-1k against the MNIST test split, the digit classifier). Runs and samples found in --workdir are reused. Adds a row
 per run to `weighting.json` here (every number with the commands that made it).
 
   python experiments/diffusion_cpu/weighting.py --data-dir ../shared/data \
@@ -18,7 +18,7 @@ import pathlib
 import sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from headline_fid import HERE, NUM, train_and_score  # noqa: E402
+from headline_fid import BATCH_64_PRESET, HERE, NUM, train_and_score  # noqa: E402
 from jaxgen import report  # noqa: E402
 
 
@@ -42,7 +42,7 @@ def main():
     for seed in args.seeds:
       workdir = pathlib.Path(args.workdir) / f"{weighting}_s{seed}"
       results["runs"][f"v, {weighting}, seed {seed}"] = train_and_score(
-          workdir, [f"--config.diffusion.loss_weighting={weighting}",
+          workdir, [*BATCH_64_PRESET, f"--config.diffusion.loss_weighting={weighting}",
                     f"--config.seed={seed}"], args)
       report.write_json(results_path, results)  # each run as it lands
   print(f"wrote {args.out}")
