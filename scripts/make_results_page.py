@@ -186,9 +186,9 @@ def headline_timing() -> List[str]:
   what = (f"`{record['headline']}` in a fresh clone and virtual environment at each commit, "
           "one after the other on one machine with nothing else running. The first commit "
           "is the one issue 18 measured (ε target, unconditional, DDIM-50 with η = 0, no "
-          "classifier metric yet); the last is the preset of its commit (v target, Min-SNR, "
-          "class-conditional, guided DDIM-50 with η = 1); today's trains without Min-SNR, "
-          "at the same cost per step.")
+          "classifier metric yet); the last is today's preset (v target without weighting, "
+          "batch 32 for 1,750 steps, class-conditional, DDIM-50 with η = 1 guided in the "
+          "guidance interval, the digit classifier on its final grid).")
   return section(TITLE_HEADLINE_TIMING, "experiments/diffusion_cpu", what,
                  [record["command"]], record["hardware"], body)
 
