@@ -807,7 +807,7 @@ def readme_block() -> str:
        f"{count(real_fid['images_a'])} real train images: {metric(real_fid, 'fid')}, "
        f"{metric(real_fid, 'confident_fraction')}",
        TITLE_VARIANTS),
-      ("The headline model with Min-SNR weighting (the preset before) trained on "
+      ("The headline model of an earlier preset (batch 64, Min-SNR weighting) trained on "
        "(`--config.num_steps=N`): FID-1k and confident fraction of its own guided samples",
        "; ".join(f"{metric(row, 'fid')} and {metric(row, 'confident_fraction')} at "
                  f"{count(int(steps))} steps"
