@@ -46,6 +46,30 @@ def fid_of(inputs, args, out):
   return {"command": shown, **json.loads(out.read_text())}
 
 
+def study_parser(description, default_workdir, default_out):
+  """The arguments of a study that trains the headline command per setting and
+  seed (weighting.py, variants.py); the study adds its settings."""
+  parser = argparse.ArgumentParser(description=description)
+  parser.add_argument("--data-dir", required=True)
+  parser.add_argument("--inception-weights", required=True)
+  parser.add_argument("--workdir", default=default_workdir)
+  parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+  parser.add_argument("--out", default=str(HERE / default_out))
+  return parser
+
+
+def open_results(args, **fields):
+  """The study's results file (--out) as a dict, its earlier runs kept, with this
+  invocation's command added and `fields` set; sets args.reference_stats."""
+  args.reference_stats = str(pathlib.Path(args.data_dir) / "fid_stats" / "mnist_test.npz")
+  path = pathlib.Path(args.out)
+  results = json.loads(path.read_text()) if path.is_file() else {"commands": [], "runs": {}}
+  results["commands"].append(report.command_line())
+  results.update({"hardware": report.hardware(), "reference": args.reference_stats,
+                  "samples": NUM, **fields})
+  return results
+
+
 def train_and_score(workdir, overrides, args):
   """Trains the headline command with `overrides` (--config.FIELD=VALUE flags) in
   `workdir` (reused when finished), draws 1,000 samples with the run's own

@@ -15,13 +15,12 @@ it).
       --workdir runs/variants --variants preset "ema 0.995, no warm-up" --seeds 0 1
 """
 
-import argparse
-import json
 import pathlib
 import sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from headline_fid import BATCH_64_PRESET, HERE, NUM, train_and_score  # noqa: E402
+from headline_fid import (BATCH_64_PRESET, open_results, study_parser,  # noqa: E402
+                          train_and_score)
 from jaxgen import report  # noqa: E402
 
 # Variant name -> the run command's flags on top of the cpu preset. "preset" is
@@ -41,21 +40,10 @@ VARIANTS = {
 
 
 def main():
-  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-  parser.add_argument("--data-dir", required=True)
-  parser.add_argument("--inception-weights", required=True)
-  parser.add_argument("--workdir", default="runs/variants")
+  parser = study_parser(__doc__.splitlines()[0], "runs/variants", "variants.json")
   parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
-  parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
-  parser.add_argument("--out", default=str(HERE / "variants.json"))
   args = parser.parse_args()
-  args.reference_stats = str(pathlib.Path(args.data_dir) / "fid_stats" / "mnist_test.npz")
-  results_path = pathlib.Path(args.out)
-  results = (json.loads(results_path.read_text()) if results_path.is_file()
-             else {"commands": [], "runs": {}})
-  results["commands"].append(report.command_line())
-  results.update({"hardware": report.hardware(), "reference": args.reference_stats,
-                  "samples": NUM, "variants": VARIANTS})
+  results = open_results(args, variants=VARIANTS)
   for variant in args.variants:
     for seed in args.seeds:
       slug = "".join(c if c.isalnum() else "_" for c in variant)
@@ -63,7 +51,7 @@ def main():
           "variant": variant, "seed": seed,
           **train_and_score(pathlib.Path(args.workdir) / f"{slug}_s{seed}",
                             [*VARIANTS[variant], f"--config.seed={seed}"], args)}
-      report.write_json(results_path, results)  # each run as it lands
+      report.write_json(pathlib.Path(args.out), results)  # each run as it lands
   print(f"wrote {args.out}")
 
 
