@@ -628,11 +628,11 @@ def guidance_interval() -> List[str]:
                  body)
 
 
-TITLE_PRESET_SAMPLERS = "Samplers on today's headline model"
+TITLE_PRESET_SAMPLERS = "Samplers on the batch-64 headline model"
 
 
 def preset_samplers() -> List[str]:
-  """Seed 0's run of today's preset under each sampler of
+  """Seed 0's run of the batch-64 preset under each sampler of
   preset_samplers_seed0.json and guidance_interval_seed0.json, lowest FID first."""
   record = load("experiments/diffusion_cpu/preset_samplers_seed0.json")
   interval = load("experiments/diffusion_cpu/guidance_interval_seed0.json")
@@ -644,7 +644,7 @@ def preset_samplers() -> List[str]:
                  metric(row, "confident_fraction"), metric(row, "classes_covered")]
                 for name, row in sorted(rows.items(), key=lambda item: item[1]["fid"])])
   what = ("Seed 0's run of the [loss weighting](#" + anchor(TITLE_WEIGHTING) + ") study, "
-          "which is today's `cpu` preset, sampled from the same noise and labels by each "
+          "the `cpu` preset before batch 32 (batch 64, 1,000 steps), sampled from the same noise and labels by each "
           f"sampler, {count(record['samples'])} samples each, scored as above. Options as "
           "`solvers.py` names them: `w` the guidance scale, `gi` the guidance interval of "
           "noise levels (guided, two network calls a step, only inside it), `time` "
