@@ -1,19 +1,22 @@
-"""Samplers on the headline run at equal network calls: FID-1k and the digit
-classifier for each, against the MNIST test split's statistics.
+"""Samplers on the headline run at equal network calls: FID-1k, the digit
+classifier and sampling seconds for each, against the MNIST test split's statistics.
 
-Draws 1,000 samples per sampler from a run that headline_fid.py trained (its
---workdir), scores each as headline_fid.py does, and adds a row per sampler to
-solvers.json here (every number with the commands that made it; rows of earlier
-invocations are kept, and each invocation is listed under "commands").
+Draws 1,000 samples per sampler from a run that headline_fid.py or the headline
+command trained (its --workdir), scores each as headline_fid.py does, and adds a
+row per sampler to solvers.json here (every number with the commands that made
+it; rows of earlier invocations are kept, and each invocation is listed under
+"commands"); the FID against the sampler's seconds per 1,000 samples is drawn
+beside it (solvers.png for solvers.json).
 
   python experiments/diffusion_cpu/solvers.py --data-dir ../shared/data \
       --inception-weights ../shared/data/fid_inception/default_1.pt \
-      --workdir runs/headline --samplers ddim:10 dpm_solver++:10:time ddim:50:eta=1 ddim:50:raw
+      --workdir runs/headline --samplers ddpm ddim:10 dpm_solver++:10:time ddim:50:eta=1 ddim:50:raw
 
-A sampler is SAMPLER:STEPS with options after further colons: a spacing
-(`time`, `logsnr`) for the ODE solvers, `eta=E` for DDIM, `w=W` for the
-classifier-free guidance scale of a conditional run, `gi=LO,HI` for its guidance
-interval of noise levels, `raw` to sample with the raw parameters instead of their EMA.
+A sampler is SAMPLER:STEPS (SAMPLER alone for ddpm, which runs every timestep)
+with options after further colons: a spacing (`time`, `logsnr`) for the ODE
+solvers, `eta=E` for DDIM, `w=W` for the classifier-free guidance scale of a
+conditional run, `gi=LO,HI` for its guidance interval of noise levels, `raw` to
+sample with the raw parameters instead of their EMA.
 """
 
 import argparse
@@ -23,7 +26,11 @@ import sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from headline_fid import HERE, NUM, fid_of, run  # noqa: E402
+from jaxgen import plotting  # noqa: E402
 from jaxgen import report  # noqa: E402
+
+FLAGS = {"eta": "--eta", "w": "--guidance-scale", "gi": "--guidance-interval",
+         "raw": "--raw-params"}
 
 
 def main():
@@ -32,7 +39,7 @@ def main():
   parser.add_argument("--inception-weights", required=True)
   parser.add_argument("--workdir", default="runs/headline")
   parser.add_argument("--samplers", nargs="+", required=True,
-                      help="SAMPLER:STEPS[:SPACING][:eta=E][:w=W][:gi=LO,HI][:raw] (see above)")
+                      help="SAMPLER[:STEPS][:SPACING][:eta=E][:w=W][:gi=LO,HI][:raw] (see above)")
   parser.add_argument("--out", default=str(HERE / "solvers.json"))
   args = parser.parse_args()
   args.reference_stats = str(pathlib.Path(args.data_dir) / "fid_stats" / "mnist_test.npz")
@@ -43,22 +50,34 @@ def main():
   results.update({"hardware": report.hardware(), "reference": args.reference_stats,
                   "samples": NUM, "workdir": str(workdir)})
   for spec in args.samplers:
-    sampler, steps, *options = spec.split(":")
-    name = "-".join([sampler, steps, *(o.replace("=", "") for o in options)])
+    sampler, *options = spec.split(":")
+    name = "-".join([sampler, *(o.replace("=", "") for o in options)])
     out = workdir / f"{name}.png"
     command = [sys.executable, "-m", "jaxgen.experiments.sample", "--workdir", str(workdir),
-               "--sampler", sampler, "--steps", steps, "--num", str(NUM), "--out", str(out)]
+               "--sampler", sampler, "--num", str(NUM), "--out", str(out)]
     for option in options:
       key, _, value = option.partition("=")
-      command += {"eta": ["--eta", value], "w": ["--guidance-scale", value],
-                  "gi": ["--guidance-interval", *value.split(",")],
-                  "raw": ["--raw-params"]}.get(
-          key, ["--spacing", key])
+      if key.isdigit():
+        command += ["--steps", key]
+      elif key in FLAGS:
+        command += [FLAGS[key], *value.split(",")] if value else [FLAGS[key]]
+      else:
+        command += ["--spacing", key]
     sample = run(command)
+    speed = json.loads(out.with_suffix(".json").read_text())
     record = fid_of([str(out.with_suffix(".npz"))], args, workdir / f"fid_{name}.json")
-    results[name] = {"sample command": sample, **record}
+    results[name] = {"sample command": sample,
+                     "sampling": {k: speed[k] for k in ("seconds", "images/s")}, **record}
     report.write_json(results_path, results)  # each row as it lands
-  print(f"wrote {args.out}")
+  timed = {name: row for name, row in results.items()
+           if isinstance(row, dict) and "sampling" in row}
+  # Options every row shares go to the title, so the dots' labels stay short.
+  shared = set.intersection(*(set(name.split("-")[1:]) for name in timed))
+  plotting.save_fid_against_seconds(
+      [("-".join(t for t in name.split("-") if t not in shared),
+        NUM / row["sampling"]["images/s"], row["fid"]) for name, row in timed.items()],
+      results_path.with_suffix(".png"), NUM, title=" ".join(sorted(shared)))
+  print(f"wrote {args.out} and {results_path.with_suffix('.png')}")
 
 
 if __name__ == "__main__":

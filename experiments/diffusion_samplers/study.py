@@ -41,7 +41,6 @@ from jaxgen.training.loop import train_and_evaluate  # noqa: E402
 from jaxgen.training.runs import load_run  # noqa: E402
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
 import numpy as np  # noqa: E402
 
 HERE = pathlib.Path(__file__).resolve().parent
@@ -65,8 +64,6 @@ BUDGETS = {
                    etas=(0.0, 0.5, 1.0), solver_steps=(5, 10, 20),
                    guidance_scales=(0.0, 1.0, 2.0, 3.0, 5.0)),
 }
-COLORS = {"ddpm": "tab:red", "ddim": "tab:blue", "dpm_solver++": "tab:green",
-          "dpm_solver++3m": "tab:purple"}
 MODELS = {"linear": [], "cosine": ["diffusion.schedule=cosine"],
           "conditional": ["conditional=True"]}
 
@@ -226,20 +223,9 @@ def write_results(rows: Sequence[Dict[str, Any]], trained: Dict[str, Dict[str, f
       "hardware": report.hardware(), "command": report.command_line(),
       "fid_samples": fid_samples, "reference": reference, "models": trained,
       "wall_seconds": wall_seconds, "rows": list(rows)})
-  fig = Figure(figsize=(6, 4))
-  ax = fig.subplots()
-  for r in rows:
-    if r["table"] != "samplers":
-      continue
-    seconds = 1000 / r["images/s"]
-    ax.scatter(seconds, r["fid"], color=COLORS[r["setting"].split("-")[0]])
-    ax.annotate(r["setting"], (seconds, r["fid"]), fontsize=7, xytext=(3, 3),
-                textcoords="offset points")
-  ax.set_xscale("log")
-  ax.set_xlabel("seconds per 1000 samples")
-  ax.set_ylabel(f"FID ({fid_samples} samples)")
-  fig.tight_layout()
-  fig.savefig(out / "fid_vs_time.png", dpi=100)
+  plotting.save_fid_against_seconds(
+      [(r["setting"], 1000 / r["images/s"], r["fid"]) for r in rows if r["table"] == "samplers"],
+      out / "fid_vs_time.png", fid_samples)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 
 Reads the run's config and latest checkpoint; sampler options default to the
 run's config. Samples are drawn batch-parallel over every device the process
-sees. Writes a PNG grid (or scatter) and an .npz of the samples, and prints
+sees. Writes a PNG grid (or scatter), an .npz of the samples and a .json of
+the sampler's speed beside it (compiled, compilation excluded), and prints
 images/s.
 """
 
@@ -65,7 +66,7 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
                       help="also write the denoising trajectory of the first 8 samples")
   parser.add_argument("--out", default=None,
                       help="output PNG (default: WORKDIR/samples/sample_SAMPLER.png); "
-                           "the .npz goes beside it")
+                           "the .npz and .json go beside it")
   return parser.parse_args(argv)
 
 
@@ -105,8 +106,11 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
   if trajectory is not None:
     plotting.save_trajectory(np.asarray(trajectory)[:, :8], out.with_name(
         out.stem + "_trajectory.png"), config.dataset)
-  print(f"{args.num} samples ({sampler}) -> {out}: "
-        f"{report.format_metrics({'images/s': args.num / seconds, 'seconds': seconds})}")
+  speed = {"images/s": args.num / seconds, "seconds": seconds}
+  report.write_json(out.with_suffix(".json"), {
+      "command": report.command_line(), "hardware": report.hardware(), "sampler": sampler,
+      "num": args.num, **speed})
+  print(f"{args.num} samples ({sampler}) -> {out}: {report.format_metrics(speed)}")
 
 
 def _sample_fn(args: argparse.Namespace, config, family, mesh):

@@ -1,5 +1,6 @@
 """The sampling command on a tiny trained run: outputs, options, bad input."""
 
+import json
 import shutil
 
 import jax
@@ -7,6 +8,7 @@ import numpy as np
 import pytest
 
 from jaxgen import config as config_lib
+from jaxgen import report
 from jaxgen.experiments import sample
 from jaxgen.experiments.cli import run_main
 from jaxgen.training.loop import train_and_evaluate
@@ -32,7 +34,11 @@ def test_samples_are_written(workdir, tmp_path, capsys):
   assert run_main(sample.main, argv) == 0
   assert out.is_file() and (tmp_path / "s_trajectory.png").is_file()
   assert np.load(tmp_path / "s.npz")["samples"].shape == (32, 2)
-  assert "images/s" in capsys.readouterr().out
+  speed = json.loads((tmp_path / "s.json").read_text())
+  assert speed["sampler"] == "ddim" and speed["num"] == 32
+  assert speed["images/s"] == pytest.approx(32 / speed["seconds"])
+  printed = report.format_metrics({k: speed[k] for k in ("images/s", "seconds")})
+  assert printed in capsys.readouterr().out
 
 
 def test_samples_spread_over_devices_are_those_of_one_device(workdir, tmp_path):
