@@ -11,6 +11,7 @@ import pathlib
 from typing import Mapping, Optional, Sequence, Tuple
 
 import matplotlib.image
+import matplotlib.ticker
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -193,6 +194,9 @@ def save_fid_against_seconds(points: Sequence[Tuple[str, float, float]], path: p
     ax.annotate(label, (seconds, fid), fontsize=7, xytext=(3, 3),
                 textcoords="offset points")
   ax.set_xscale("log")
+  ax.xaxis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+  ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+  ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
   ax.set_xlabel("seconds per 1000 samples")
   ax.set_ylabel(f"FID ({fid_samples} samples)")
   ax.set_title(title, fontsize=9)

@@ -657,11 +657,52 @@ def preset_samplers() -> List[str]:
                  record["hardware"], body)
 
 
+TITLE_HEADLINE_SAMPLERS = "Samplers on the batch-32 headline model"
+
+
+def headline_samplers() -> List[str]:
+  """samplers_1750_seed0.json: today's preset model under every sampler, in
+  order of sampling time."""
+  record = load("experiments/diffusion_cpu/samplers_1750_seed0.json")
+  rows = {name: row for name, row in record.items() if isinstance(row, dict)}
+  retimed = {row["sampling"].get("num") for row in rows.values()}
+  timing = (f"from the last command, which times each sampler again on {count(retimed.pop())} "
+            "samples with nothing else running" if len(retimed) == 1 and None not in retimed
+            else "measured while other runs shared the two cores (to be timed again)")
+  per_1000 = {name: {"seconds": 1000 / row["sampling"]["images/s"]}
+              for name, row in rows.items()}
+  body = table(["sampler-steps-options", "network calls", "s per 1,000 samples", "FID-1k",
+                "confident fraction", "classes covered"],
+               [[name, str(network_calls(name)), metric(per_1000[name], "seconds"),
+                 metric(row, "fid"), metric(row, "confident_fraction"),
+                 metric(row, "classes_covered")]
+                for name, row in sorted(rows.items(),
+                                        key=lambda item: per_1000[item[0]]["seconds"])])
+  body += ["", "![FID-1k against the seconds of each sampler](../experiments/diffusion_cpu/"
+               "samplers_1750_seed0.png)"]
+  what = (f"A run of today's `cpu` preset (the headline command with `--config.seed=0`: "
+          "batch 32, 1,750 steps), sampled from the same noise and labels by each sampler "
+          f"with the preset's guidance (w = 3 inside the interval (0.28, 5.42]), "
+          f"{count(record['samples'])} samples each in one batch, scored as above. The "
+          "seconds are the compiled sampler's (compilation excluded), as the `sample` "
+          f"command reports them, {timing}; network calls count two for each guided step. "
+          f"`{INTERVAL_SAMPLER}` is the preset's own sampler.")
+  return section(TITLE_HEADLINE_SAMPLERS, "experiments/diffusion_cpu", what,
+                 [HEADLINE_SEED0_COMMAND, *record["commands"]], record["hardware"], body)
+
+
+# The run that samplers_1750_seed0.json samples, as its workdir's config.json
+# records it (config.seed=0 of today's preset).
+HEADLINE_SEED0_COMMAND = ("python -m jaxgen.experiments.run --model ddim --workdir "
+                          "/work/runs/preset_s0 --data-dir ../shared/data --config.seed=0")
+
+
 def network_calls(name: str) -> int:
   """Network calls of a sampler named as solvers.py names it: one per step,
-  two per guided step (inside the guidance interval when `gi` gives one)."""
-  sampler, steps, *options = name.split("-")
-  steps = int(steps)
+  two per guided step (inside the guidance interval when `gi` gives one); ddpm
+  steps through all of the preset's 1,000 timesteps."""
+  sampler, *options = name.split("-")
+  steps = 1000 if sampler == "ddpm" else int(options.pop(0))
   guided = not any(option == "w1" for option in options)
   interval = next((option[2:] for option in options if option.startswith("gi")), None)
   if not guided:
@@ -676,7 +717,9 @@ def guided_steps(sampler: str, steps: int, options: Sequence[str], low: float,
   """Steps of a sampler whose noise level sigma_t is in the guidance interval
   (low, high], on the cpu preset's schedule (linear, T = 1000)."""
   schedule = schedules.linear_schedule(1000)
-  if sampler == "ddim":
+  if sampler == "ddpm":
+    timesteps = np.arange(schedule.num_timesteps)
+  elif sampler == "ddim":
     timesteps = diffusion_samplers.ddim_timesteps(schedule.num_timesteps, steps)
   else:
     timesteps = dpm_solver.dpm_timesteps(schedule, steps,
@@ -709,7 +752,8 @@ def preset_variants() -> List[str]:
           "noise and labels, scored as above. \"preset\" is the `cpu` preset before this "
           "study (batch 64, 1,000 steps); a variant with cheaper steps trains for as many "
           "as take the preset's 1,000 (timed in `variants.py`), and "
-          f"\"{PRESET_VARIANT}\" is today's preset. The preset's EMA (decay 0.995 behind TF's "
+          f"\"{PRESET_VARIANT}\" is today's preset, which \"cosine decay\" changes "
+          "(the learning rate decays to 0 over the run after its warm-up). The preset's EMA (decay 0.995 behind TF's "
           "warm-up, min(0.995, (1 + step)/(10 + step)), which at 1,000 steps still averages "
           "over about the last ninth of the steps) against the same decay from the first step "
           "(`--config.ema_warmup=False`, about the last 200 steps) and, on seed 0, the run's "
@@ -747,7 +791,7 @@ def pixel_noise() -> List[str]:
 
 
 SECTIONS = (headline_run, headline_timing, headline_fid, solvers, stochastic_ddim, guidance,
-            weighting, guidance_interval, preset_samplers, preset_variants, learning_curve,
+            weighting, guidance_interval, preset_samplers, preset_variants, headline_samplers, learning_curve,
             pixel_noise, fid_floor, all_models, fid10k, gan_losses, gan_runs, autoencoders,
             samplers, recipes, families_2d, seeds, input_pipeline, bench, cpu_leads)
 

@@ -6,7 +6,9 @@ command trained (its --workdir), scores each as headline_fid.py does, and adds a
 row per sampler to solvers.json here (every number with the commands that made
 it; rows of earlier invocations are kept, and each invocation is listed under
 "commands"); the FID against the sampler's seconds per 1,000 samples is drawn
-beside it (solvers.png for solvers.json).
+beside it (solvers.png for solvers.json). Scoring runs for minutes per sampler;
+`--time-only N` then times the same samplers again on N samples each, scoring
+nothing, for speeds measured with nothing else running.
 
   python experiments/diffusion_cpu/solvers.py --data-dir ../shared/data \
       --inception-weights ../shared/data/fid_inception/default_1.pt \
@@ -40,6 +42,10 @@ def main():
   parser.add_argument("--workdir", default="runs/headline")
   parser.add_argument("--samplers", nargs="+", required=True,
                       help="SAMPLER[:STEPS][:SPACING][:eta=E][:w=W][:gi=LO,HI][:raw] (see above)")
+  parser.add_argument("--time-only", type=int, default=None, metavar="N",
+                      help="score nothing: time each sampler (already scored) on N samples "
+                           "and keep that as its row's speed, for timings on a machine that "
+                           "the scoring shared with other work")
   parser.add_argument("--out", default=str(HERE / "solvers.json"))
   args = parser.parse_args()
   args.reference_stats = str(pathlib.Path(args.data_dir) / "fid_stats" / "mnist_test.npz")
@@ -50,24 +56,17 @@ def main():
   results.update({"hardware": report.hardware(), "reference": args.reference_stats,
                   "samples": NUM, "workdir": str(workdir)})
   for spec in args.samplers:
-    sampler, *options = spec.split(":")
-    name = "-".join([sampler, *(o.replace("=", "") for o in options)])
-    out = workdir / f"{name}.png"
-    command = [sys.executable, "-m", "jaxgen.experiments.sample", "--workdir", str(workdir),
-               "--sampler", sampler, "--num", str(NUM), "--out", str(out)]
-    for option in options:
-      key, _, value = option.partition("=")
-      if key.isdigit():
-        command += ["--steps", key]
-      elif key in FLAGS:
-        command += [FLAGS[key], *value.split(",")] if value else [FLAGS[key]]
-      else:
-        command += ["--spacing", key]
-    sample = run(command)
+    name = spec.replace("=", "").replace(":", "-")
+    num = args.time_only or NUM
+    out = workdir / ("timing" if args.time_only else "") / f"{name}.png"
+    sample = run(sample_command(spec, workdir, num, out))
     speed = json.loads(out.with_suffix(".json").read_text())
-    record = fid_of([str(out.with_suffix(".npz"))], args, workdir / f"fid_{name}.json")
-    results[name] = {"sample command": sample,
-                     "sampling": {k: speed[k] for k in ("seconds", "images/s")}, **record}
+    sampling = {"num": num, "command": sample, **{k: speed[k] for k in ("seconds", "images/s")}}
+    if args.time_only:
+      results[name]["sampling"] = sampling
+    else:
+      record = fid_of([str(out.with_suffix(".npz"))], args, workdir / f"fid_{name}.json")
+      results[name] = {"sample command": sample, "sampling": sampling, **record}
     report.write_json(results_path, results)  # each row as it lands
   timed = {name: row for name, row in results.items()
            if isinstance(row, dict) and "sampling" in row}
@@ -76,8 +75,26 @@ def main():
   plotting.save_fid_against_seconds(
       [("-".join(t for t in name.split("-") if t not in shared),
         NUM / row["sampling"]["images/s"], row["fid"]) for name, row in timed.items()],
-      results_path.with_suffix(".png"), NUM, title=" ".join(sorted(shared)))
+      results_path.with_suffix(".png"), NUM,
+      title=f"every sampler: {' '.join(sorted(shared))}" if shared else "")
   print(f"wrote {args.out} and {results_path.with_suffix('.png')}")
+
+
+def sample_command(spec, workdir, num, out):
+  """The sample command that draws `num` samples of sampler `spec` (see above)
+  from the run in `workdir` to `out`."""
+  sampler, *options = spec.split(":")
+  command = [sys.executable, "-m", "jaxgen.experiments.sample", "--workdir", str(workdir),
+             "--sampler", sampler, "--num", str(num), "--out", str(out)]
+  for option in options:
+    key, _, value = option.partition("=")
+    if key.isdigit():
+      command += ["--steps", key]
+    elif key in FLAGS:
+      command += [FLAGS[key], *value.split(",")] if value else [FLAGS[key]]
+    else:
+      command += ["--spacing", key]
+  return command
 
 
 if __name__ == "__main__":
