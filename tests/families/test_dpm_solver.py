@@ -175,6 +175,45 @@ def test_lower_order_final():
   np.testing.assert_array_equal(weights[-1], [1.0, 0.0])
 
 
+def test_history_restarts_where_the_denoiser_jumps():
+  """A guidance interval's bounds are jumps of the denoiser in noise level: the
+  first update from a prediction past one runs at order 1, and the history
+  builds up again from there."""
+  timesteps = dpm_solver.dpm_timesteps(SCHEDULE, 20)
+  noise = np.sqrt((1 - ALPHA_BAR[timesteps]) / ALPHA_BAR[timesteps])
+
+  def orders(breaks):
+    _, weights = dpm_solver.update_coefficients(SCHEDULE, timesteps, 3, noise_breaks=breaks)
+    return [int(np.max(np.nonzero(w)[0])) + 1 for w in weights]
+  enter, leave = int(np.argmax(noise <= 5.42)), int(np.argmax(noise <= 0.28))
+  assert 3 <= enter and enter + 3 <= leave and leave + 3 < 19
+  expected = orders(())
+  assert expected[enter] == expected[leave] == 3
+  expected[enter:enter + 3] = expected[leave:leave + 3] = [1, 2, 3]
+  assert orders((0.28, 5.42)) == expected
+
+
+@pytest.mark.parametrize("conditional,scale,breaks", [
+    (True, 2.0, (0.5, 5.0)), (True, 1.0, ()), (False, 2.0, ())])
+def test_family_restarts_the_solver_where_guidance_starts_and_stops(
+    conditional, scale, breaks, monkeypatch):
+  """Only a guided denoiser (a conditional model with labels, w not 0 or 1)
+  jumps at the guidance interval's bounds."""
+  family, params = point_family(conditional)
+  seen = []
+  update_coefficients = dpm_solver.update_coefficients
+
+  def spy(*args):
+    seen.append(tuple(args[-1]))
+    return update_coefficients(*args)
+
+  monkeypatch.setattr(dpm_solver, "update_coefficients", spy)
+  labels = jnp.arange(4, dtype=jnp.int32) % 8 if conditional else None
+  family.sample_with_trajectory(params, jax.random.PRNGKey(1), 4, labels, sampler="dpm_solver++",
+                                guidance_scale=scale, guidance_interval=(0.5, 5.0))
+  assert seen == [breaks]
+
+
 @pytest.mark.parametrize("options,message", [
     (dict(steps=0), "steps must be in [1, 1000]"),
     (dict(steps=1001), "steps must be in [1, 1000]"),

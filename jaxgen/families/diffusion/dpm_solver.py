@@ -33,7 +33,7 @@ Every coefficient depends only on the timesteps, so they are computed once in
 float64 on the host; the scan body is one network call and a weighted sum.
 """
 
-from typing import Callable, Tuple
+from typing import Callable, Sequence, Tuple
 
 import jax
 import jax.numpy as jnp
@@ -107,7 +107,8 @@ def _weights(h: float, previous: np.ndarray, order: int) -> np.ndarray:
 
 
 def update_coefficients(schedule: Schedule, timesteps: np.ndarray, order: int,
-                        lower_order_final: bool = True) -> Tuple[np.ndarray, np.ndarray]:
+                        lower_order_final: bool = True, noise_breaks: Sequence[float] = ()
+                        ) -> Tuple[np.ndarray, np.ndarray]:
   """The S updates x <- ratio x + sum_j weight_j m_j, from each of the S
   timesteps to the next, the last to clean data (sigma = 0, alpha = 1).
 
@@ -115,17 +116,25 @@ def update_coefficients(schedule: Schedule, timesteps: np.ndarray, order: int,
   (alpha_next times _weights, for the predictions newest first). The first
   updates lack history and run at order 1, 2, ...; the last is order 1, as
   lambda is infinite at clean data, where x = m_0; with lower_order_final and
-  S < 15 the update k of S runs at order at most S - k.
+  S < 15 the update k of S runs at order at most S - k. `noise_breaks` are
+  noise levels sigma_t / alpha_t where the denoiser jumps (a guidance
+  interval's bounds): the history restarts after each, as at the first
+  update, since a difference of predictions across a jump is no derivative.
   """
   alpha_bar = np.asarray(schedule.alphas_cumprod, np.float64)[timesteps]
   alpha, sigma = np.sqrt(alpha_bar), np.sqrt(1.0 - alpha_bar)
   h = np.diff(np.log(alpha / sigma))
+  # The stretch of the denoiser each prediction comes from, (break_i, break_i+1].
+  stretch = np.searchsorted(np.sort(noise_breaks), sigma / alpha, side="left")
   steps = len(timesteps)
   ratio, weights = np.zeros(steps), np.zeros((steps, 3))
   ratio[:-1] = sigma[1:] / sigma[:-1]
   weights[-1, 0] = 1.0
+  history_start = 0
   for k in range(steps - 1):
-    k_order = min(order, k + 1)
+    if k and stretch[k] != stretch[k - 1]:
+      history_start = k
+    k_order = min(order, k - history_start + 1)
     if lower_order_final and steps < LOWER_ORDER_FINAL_BELOW:
       k_order = min(k_order, steps - k)
     weights[k] = alpha[k + 1] * _weights(h[k], h[:k][::-1], k_order)
@@ -135,12 +144,14 @@ def update_coefficients(schedule: Schedule, timesteps: np.ndarray, order: int,
 def dpm_solver_sample(denoise_fn: DenoiseFn, schedule: Schedule, x_T: Array,
                       rng: jax.Array, *, steps: int = 20, eta: float = 0.0,
                       clip: bool = True, keep_trajectory: bool = False, order: int = 2,
-                      spacing: str = "logsnr", lower_order_final: bool = True):
+                      spacing: str = "logsnr", lower_order_final: bool = True,
+                      noise_breaks: Sequence[float] = ()):
   """DPM-Solver++ of order 1, 2 ("2M") or 3 ("3M") with `steps` network calls.
 
   x_T: [B, ...] float32. Returns x_0 [B, ...] and, when `keep_trajectory`, x
   after every step [steps, B, ...] (else None). Deterministic: `rng` is unused
-  and eta must be 0. `clip` clips x0_hat to [-1, 1] (images).
+  and eta must be 0. `clip` clips x0_hat to [-1, 1] (images). `noise_breaks`:
+  see update_coefficients.
   """
   del rng  # an ODE solver adds no noise
   if eta != 0:
@@ -149,7 +160,8 @@ def dpm_solver_sample(denoise_fn: DenoiseFn, schedule: Schedule, x_T: Array,
   if order not in (1, 2, 3):
     raise UsageError(f"dpm_solver++ order must be 1, 2 or 3, got {order}")
   timesteps = dpm_timesteps(schedule, steps, spacing)
-  ratio, weights = update_coefficients(schedule, timesteps, order, lower_order_final)
+  ratio, weights = update_coefficients(schedule, timesteps, order, lower_order_final,
+                                       noise_breaks)
 
   def step(carry, inputs):
     x, predictions = carry  # predictions: [order, B, ...], newest first

@@ -110,7 +110,7 @@ class DiffusionFamily(Family):
       return self.network.apply({"params": params}, x, t.astype(jnp.float32), y,
                                 train=False)
 
-    one_call = isinstance(guidance_scale, (int, float)) and guidance_scale in (0, 1)
+    one_call = not self._guides(labels, guidance_scale)
 
     def guided(x, t, w):
       null = jnp.full_like(labels, self.num_classes)
@@ -137,6 +137,12 @@ class DiffusionFamily(Family):
         prediction = guided(x, t, guidance_scale)
       return self.objective.to_x0_eps(prediction, x, *self._scales(t, x))
     return denoise_fn
+
+  def _guides(self, labels: Optional[jnp.ndarray], guidance_scale) -> bool:
+    """Whether the denoiser mixes labelled and null-label predictions (two
+    network calls): a conditional model, labels, and w other than 0 or 1."""
+    plain = isinstance(guidance_scale, (int, float)) and guidance_scale in (0, 1)
+    return bool(self.num_classes) and labels is not None and not plain
 
   def sample_with_trajectory(self, params: Any, rng: jax.Array, num: int,
                              labels: Optional[jnp.ndarray] = None, *,
@@ -167,6 +173,8 @@ class DiffusionFamily(Family):
     guidance_scale = options.guidance_scale if guidance_scale is None else guidance_scale
     if guidance_interval is None:
       guidance_interval = options.get("guidance_interval", ())  # () in older runs
+    if sampler in ODE_SOLVERS and guidance_interval and self._guides(labels, guidance_scale):
+      chosen["noise_breaks"] = tuple(guidance_interval)  # where guidance starts and stops
     noise_rng, x_T_rng = jax.random.split(rng)
     x_T = jax.random.normal(x_T_rng, (num,) + self.spec.shape)
     return sample_fn(self.denoiser(params, labels, guidance_scale, tuple(guidance_interval)),
