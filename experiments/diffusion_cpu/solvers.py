@@ -52,11 +52,15 @@ def main():
   workdir, results_path = pathlib.Path(args.workdir), pathlib.Path(args.out)
   results = (json.loads(results_path.read_text()) if results_path.is_file()
              else {"commands": []})
+  names = {spec: spec.replace("=", "").replace(":", "-") for spec in args.samplers}
+  unscored = [spec for spec, name in names.items() if name not in results]
+  if args.time_only and unscored:
+    parser.error(f"--time-only times scored samplers; {args.out} has no row for "
+                 f"{', '.join(unscored)}: score them first (without --time-only)")
   results["commands"].append(report.command_line())
   results.update({"hardware": report.hardware(), "reference": args.reference_stats,
                   "samples": NUM, "workdir": str(workdir)})
-  for spec in args.samplers:
-    name = spec.replace("=", "").replace(":", "-")
+  for spec, name in names.items():
     num = args.time_only or NUM
     out = workdir / ("timing" if args.time_only else "") / f"{name}.png"
     sample = run(sample_command(spec, workdir, num, out))
