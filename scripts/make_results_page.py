@@ -669,10 +669,7 @@ def headline_samplers() -> List[str]:
   record = load("experiments/diffusion_cpu/samplers_1750_seed0.json")
   rows = {name: row for name, row in record.items() if isinstance(row, dict) and "fid" in row}
   before = record.get(BEFORE_RESTART, {})
-  retimed = {row["sampling"].get("num") for row in rows.values()}
-  timing = (f"from the last command, which times each sampler again on {count(retimed.pop())} "
-            "samples with nothing else running" if len(retimed) == 1 and None not in retimed
-            else "measured while other runs shared the two cores (to be timed again)")
+  (timed_on,) = {row["sampling"]["num"] for row in rows.values()}  # the --time-only N
   per_1000 = {name: {"seconds": 1000 / row["sampling"]["images/s"]}
               for name, row in rows.items()}
   body = table(["sampler-steps-options", "network calls", "s per 1,000 samples", "FID-1k",
@@ -689,7 +686,8 @@ def headline_samplers() -> List[str]:
           f"with the preset's guidance (w = 3 inside the interval (0.28, 5.42]), "
           f"{count(record['samples'])} samples each in one batch, scored as above. The "
           "seconds are the compiled sampler's (compilation excluded), as the `sample` "
-          f"command reports them, {timing}; network calls count two for each guided step. "
+          "command reports them, from the last command, which times each sampler again on "
+          f"{count(timed_on)} samples with nothing else running; network calls count two for each guided step. "
           f"`{INTERVAL_SAMPLER}` is the preset's own sampler. The DPM-Solver++ rows restart "
           "the solver's multistep history at the guidance interval's bounds, where the "
           "denoiser jumps ([samplers](diffusion.md#samplers)); \"without the restart\" is the "
@@ -698,8 +696,8 @@ def headline_samplers() -> List[str]:
                  [HEADLINE_SEED0_COMMAND, *record["commands"]], record["hardware"], body)
 
 
-# The run that samplers_1750_seed0.json samples, as its workdir's config.json
-# records it (config.seed=0 of today's preset).
+# The run that samplers_1750_seed0.json samples (config.seed=0 of today's
+# preset), written here because its workdir does not record its command.
 HEADLINE_SEED0_COMMAND = ("python -m jaxgen.experiments.run --model ddim --workdir "
                           "/work/runs/preset_s0 --data-dir ../shared/data --config.seed=0")
 
