@@ -180,7 +180,8 @@ def save_loss_curves(metrics_path: pathlib.Path, path: pathlib.Path) -> None:
 
 
 SAMPLER_COLORS = {"ddpm": "tab:red", "ddim": "tab:blue", "dpm_solver++": "tab:green",
-                  "dpm_solver++3m": "tab:purple"}
+                  "dpm_solver++3m": "tab:purple", "dpm_solver++_sde": "tab:olive",
+                  "dpm_solver++3m_sde": "tab:brown"}
 
 
 def save_fid_against_seconds(points: Sequence[Tuple[str, float, float]], path: pathlib.Path,

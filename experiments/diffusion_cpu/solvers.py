@@ -15,8 +15,8 @@ nothing, for speeds measured with nothing else running.
       --workdir runs/headline --samplers ddpm ddim:10 dpm_solver++:10:time ddim:50:eta=1 ddim:50:raw
 
 A sampler is SAMPLER:STEPS (SAMPLER alone for ddpm, which runs every timestep)
-with options after further colons: a spacing (`time`, `logsnr`) for the ODE
-solvers, `eta=E` for DDIM, `w=W` for the classifier-free guidance scale of a
+with options after further colons: a spacing (`time`, `logsnr`) for the
+DPM-Solver++ samplers, `eta=E` for DDIM, `w=W` for the classifier-free guidance scale of a
 conditional run, `gi=LO,HI` for its guidance interval of noise levels, `raw` to
 sample with the raw parameters instead of their EMA.
 """

@@ -43,7 +43,8 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
                            "(default: the run's diffusion.sample_steps)")
   parser.add_argument("--eta", type=float, default=None,
                       help=f"noise eta in [0, 1], for {', '.join(_taking('eta'))} "
-                           "(the dpm_solver++ samplers are deterministic: 0 only)")
+                           "(the dpm_solver++ samplers run at their own: the ODE solvers 0, "
+                           "the _sde ones 1)")
   parser.add_argument("--spacing", default=None, choices=dpm_solver.SPACINGS,
                       help=f"timesteps uniform in log-SNR or in time, for "
                            f"{', '.join(_taking('spacing'))} (default: the run's "

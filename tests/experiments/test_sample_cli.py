@@ -86,6 +86,7 @@ def test_solver_spacing_comes_from_the_flag_or_the_run_config(workdir, tmp_path)
 @pytest.mark.parametrize("argv,message", [
     (["--sampler", "ddpm", "--steps", "3"], "ddpm always runs all timesteps"),
     (["--sampler", "dpm_solver++", "--eta", "0.5"], "eta must be 0"),
+    (["--sampler", "dpm_solver++_sde", "--eta", "0.5"], "eta must be 1"),
     (["--sampler", "euler"], "unknown sampler 'euler'"),
     (["--label", "3"], "unconditional model"),
     (["--guidance-interval", "0.3", "5"], "unconditional model"),
@@ -95,7 +96,8 @@ def test_solver_spacing_comes_from_the_flag_or_the_run_config(workdir, tmp_path)
     (["--num", "abc"], "argument --num: invalid int value: 'abc'; see --help"),
     (["--spacing", "uniform"], "argument --spacing: invalid choice: 'uniform'"),
     (["--sampler", "ddim", "--spacing", "time"],
-     "a timestep spacing is for the ODE solvers (dpm_solver++, dpm_solver++3m), not ddim"),
+     "a timestep spacing is for the DPM-Solver++ samplers (dpm_solver++, dpm_solver++3m, "
+     "dpm_solver++_sde, dpm_solver++3m_sde), not ddim"),
     (["--out", "grid.gif"], "--out grid.gif: the samples are drawn as a PNG"),
 ])
 def test_bad_options_exit_2(workdir, argv, message, capsys):

@@ -122,7 +122,7 @@ def test_label_dropout_uses_the_null_label():
   assert with_labels == family.loss(state.params, other, jax.random.PRNGKey(3))[0]
 
 
-@pytest.mark.parametrize("sampler", ["ddpm", "ddim", "dpm_solver++"])
+@pytest.mark.parametrize("sampler", ["ddpm", "ddim", "dpm_solver++", "dpm_solver++_sde"])
 @pytest.mark.parametrize("conditional", [False, True])
 def test_image_samples_have_the_data_shape_and_range(sampler, conditional):
   family = image_family(conditional)
@@ -133,7 +133,7 @@ def test_image_samples_have_the_data_shape_and_range(sampler, conditional):
   labels = jnp.arange(4, dtype=jnp.int32) if conditional else None
   sample = jax.jit(functools.partial(family.sample_with_trajectory, num=4, sampler=sampler,
                                      steps=None if sampler == "ddpm" else 5,
-                                     eta=None if sampler == "ddpm" else 0.0,
+                                     eta=0.0 if sampler == "ddim" else None,
                                      guidance_scale=2.0, keep_trajectory=True))
   x, trajectory = sample(params, jax.random.PRNGKey(1), labels=labels)
   assert x.shape == (4, 14, 14, 1) and x.dtype == jnp.float32

@@ -99,7 +99,7 @@ def test_float32_is_the_default():
   assert matmul_dtypes(train_step_program(family, SPECS["mnist"])[0]) == {"float32"}
 
 
-@pytest.mark.parametrize("sampler", ["ddim", "ddpm", "dpm_solver++"])
+@pytest.mark.parametrize("sampler", ["ddim", "ddpm", "dpm_solver++", "dpm_solver++_sde"])
 def test_bfloat16_diffusion_samplers_update_in_float32(sampler):
   """The UNet runs in bfloat16 inside the sampler's scan; the carried x_t, the
   schedule and the samples are float32."""

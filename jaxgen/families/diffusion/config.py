@@ -15,9 +15,9 @@ def configure(config: ml_collections.ConfigDict, preset: str, is_image: bool,
       target="eps",           # eps | x0 | v
       loss_weighting="none",  # none | min_snr (Min-SNR-gamma, Hang et al. 2023)
       min_snr_gamma=5.0,      # min_snr's gamma
-      sampler=sampler,        # ddpm | ddim | dpm_solver++ | dpm_solver++3m
+      sampler=sampler,        # ddpm | ddim | dpm_solver++[3m] (ODE) | dpm_solver++[3m]_sde
       sample_steps=50,        # network calls of all but ddpm, which runs all timesteps
-      eta=0.0,                # ddim only, in [0, 1]; the dpm_solver++ samplers need 0
+      eta=0.0,                # ddim only, in [0, 1]; the ODE solvers dpm_solver++[3m] need 0
       solver_spacing="logsnr",  # dpm_solver++ samplers' timesteps: logsnr | time (uniform)
       guidance_scale=1.0,     # classifier-free guidance w; 1 = plain conditional
       guidance_interval=(),   # (lo, hi): guide only where lo < sigma_t <= hi; (): always
@@ -101,7 +101,8 @@ def check(config: ml_collections.ConfigDict) -> None:
     checks.require(config, "diffusion.eta", lambda v: 0 <= v <= 1, "in [0, 1]")
   elif options.sampler in samplers.ODE_SOLVERS:
     checks.require(config, "diffusion.eta", lambda v: v == 0,
-                   f"0 for {options.sampler}, a deterministic ODE solver", fix="0")
+                   f"0 for {options.sampler}, a deterministic ODE solver (its SDE twin "
+                   f"is {options.sampler}_sde)", fix="0")
 
 
 def is_noise_interval(value) -> bool:

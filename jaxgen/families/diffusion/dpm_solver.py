@@ -1,5 +1,5 @@
 """DPM-Solver++ (Lu et al. 2022, arXiv:2211.01095): multistep solvers of the
-probability-flow ODE in data-prediction (x0) form.
+probability-flow ODE, and of the reverse SDE, in data-prediction (x0) form.
 
 With alpha_t = sqrt(alpha_bar_t), sigma_t = sqrt(1 - alpha_bar_t) and the half
 log-SNR lambda_t = log(alpha_t / sigma_t), the ODE's exact solution from s to
@@ -28,6 +28,15 @@ h_2 = r_1 h before this one):
   term and leaves the solver second order: on the Gaussian case of
   tests/families/test_dpm_solver.py their observed order from 20 to 80 steps is
   2.3, this one's 2.7 and 3.2.
+
+The SDE solvers (its authors' SDE-DPM-Solver++: diffusers' "sde-dpmsolver++",
+k-diffusion's dpmpp_2m_sde and dpmpp_3m_sde) integrate the reverse SDE with noise eta in [0, 1]
+(1: the reverse diffusion SDE; 0: the ODE above). Its exact solution differs by
+a factor e^(-eta h) on the x_s term, the data integral's kernel
+(1 + eta) e^(-(1 + eta)(lambda_t - lambda)), and fresh noise
+sigma_t sqrt(1 - e^(-2 eta h)) z; so every update above holds with h replaced
+by h_eta = (1 + eta) h inside 1 - e^-h, phi_2 and phi_3 (the ratios r_0, r_1 of
+the steps stay). Order 1 with eta = 1 is DDIM with eta = 1, the DDPM posterior.
 
 Every coefficient depends only on the timesteps, so they are computed once in
 float64 on the host; the scan body is one network call and a weighted sum.
@@ -86,12 +95,13 @@ def dpm_timesteps(schedule: Schedule, steps: int, spacing: str = "logsnr") -> np
   return timesteps
 
 
-def _weights(h: float, previous: np.ndarray, order: int) -> np.ndarray:
+def _weights(h: float, previous: np.ndarray, order: int, eta: float = 0.0) -> np.ndarray:
   """Weights of (m_0, m_1, m_2) in the bracket alpha_t [...] of the update
   (see the module docstring): float64 [3]. h > 0 is this step in lambda, `previous` the
-  earlier ones, newest first; `order` <= len(previous) + 1."""
+  earlier ones, newest first; `order` <= len(previous) + 1; eta the SDE's noise."""
   m0, m1, m2 = np.eye(3)  # each prediction as the coordinates of its weight
-  decay = -np.expm1(-h)  # 1 - e^-h
+  h_eta = (1 + eta) * h
+  decay = -np.expm1(-h_eta)  # 1 - e^-h_eta
   if order == 1:
     return decay * m0
   r0 = previous[0] / h
@@ -101,19 +111,20 @@ def _weights(h: float, previous: np.ndarray, order: int) -> np.ndarray:
   d1_0, d1_1 = (m0 - m1) / r0, (m1 - m2) / r1
   d1 = d1_0 + r0 / (r0 + r1) * (d1_0 - d1_1)
   d2 = 2 * (d1_0 - d1_1) / (r0 + r1)
-  phi_2 = (h - decay) / h
-  phi_3 = (h**2 / 2 - h + decay) / h**2
+  phi_2 = (h_eta - decay) / h_eta
+  phi_3 = (h_eta**2 / 2 - h_eta + decay) / h_eta**2
   return decay * m0 + phi_2 * d1 + phi_3 * d2
 
 
 def update_coefficients(schedule: Schedule, timesteps: np.ndarray, order: int,
-                        lower_order_final: bool = True, noise_breaks: Sequence[float] = ()
-                        ) -> Tuple[np.ndarray, np.ndarray]:
-  """The S updates x <- ratio x + sum_j weight_j m_j, from each of the S
+                        lower_order_final: bool = True, noise_breaks: Sequence[float] = (),
+                        eta: float = 0.0) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+  """The S updates x <- ratio x + sum_j weight_j m_j + noise z, from each of the S
   timesteps to the next, the last to clean data (sigma = 0, alpha = 1).
 
-  Returns ratio float32 [S] (sigma_next / sigma) and weights float32 [S, order]
-  (alpha_next times _weights, for the predictions newest first). The first
+  Returns ratio float32 [S] (sigma_next / sigma e^(-eta h)), weights float32
+  [S, order] (alpha_next times _weights, for the predictions newest first) and
+  noise float32 [S] (the SDE's fresh noise, 0 when eta = 0). The first
   updates lack history and run at order 1, 2, ...; the last is order 1, as
   lambda is infinite at clean data, where x = m_0; with lower_order_final and
   S < 15 the update k of S runs at order at most S - k. `noise_breaks` are
@@ -127,8 +138,9 @@ def update_coefficients(schedule: Schedule, timesteps: np.ndarray, order: int,
   # The stretch of the denoiser each prediction comes from, (break_i, break_i+1].
   stretch = np.searchsorted(np.sort(noise_breaks), sigma / alpha, side="left")
   steps = len(timesteps)
-  ratio, weights = np.zeros(steps), np.zeros((steps, 3))
-  ratio[:-1] = sigma[1:] / sigma[:-1]
+  ratio, weights, noise = np.zeros(steps), np.zeros((steps, 3)), np.zeros(steps)
+  ratio[:-1] = sigma[1:] / sigma[:-1] * np.exp(-eta * h)
+  noise[:-1] = sigma[1:] * np.sqrt(-np.expm1(-2 * eta * h))
   weights[-1, 0] = 1.0
   history_start = 0
   for k in range(steps - 1):
@@ -137,8 +149,8 @@ def update_coefficients(schedule: Schedule, timesteps: np.ndarray, order: int,
     k_order = min(order, k - history_start + 1)
     if lower_order_final and steps < LOWER_ORDER_FINAL_BELOW:
       k_order = min(k_order, steps - k)
-    weights[k] = alpha[k + 1] * _weights(h[k], h[:k][::-1], k_order)
-  return ratio.astype(np.float32), weights[:, :order].astype(np.float32)
+    weights[k] = alpha[k + 1] * _weights(h[k], h[:k][::-1], k_order, eta)
+  return ratio.astype(np.float32), weights[:, :order].astype(np.float32), noise.astype(np.float32)
 
 
 def dpm_solver_sample(denoise_fn: DenoiseFn, schedule: Schedule, x_T: Array,
@@ -149,32 +161,32 @@ def dpm_solver_sample(denoise_fn: DenoiseFn, schedule: Schedule, x_T: Array,
   """DPM-Solver++ of order 1, 2 ("2M") or 3 ("3M") with `steps` network calls.
 
   x_T: [B, ...] float32. Returns x_0 [B, ...] and, when `keep_trajectory`, x
-  after every step [steps, B, ...] (else None). Deterministic: `rng` is unused
-  and eta must be 0. `clip` clips x0_hat to [-1, 1] (images). `noise_breaks`:
-  see update_coefficients.
+  after every step [steps, B, ...] (else None). eta = 0 solves the ODE
+  (deterministic: `rng` is unused), eta in (0, 1] the SDE with that noise.
+  `clip` clips x0_hat to [-1, 1] (images). `noise_breaks`: see update_coefficients.
   """
-  del rng  # an ODE solver adds no noise
-  if eta != 0:
-    raise UsageError(f"the dpm_solver++ samplers are deterministic ODE solvers: eta "
-                     f"must be 0, got {eta}; use the ddim sampler for eta > 0")
+  if not 0 <= eta <= 1:
+    raise UsageError(f"dpm_solver++ eta must be in [0, 1], got {eta}")
   if order not in (1, 2, 3):
     raise UsageError(f"dpm_solver++ order must be 1, 2 or 3, got {order}")
   timesteps = dpm_timesteps(schedule, steps, spacing)
-  ratio, weights = update_coefficients(schedule, timesteps, order, lower_order_final,
-                                       noise_breaks)
+  ratio, weights, noise = update_coefficients(schedule, timesteps, order, lower_order_final,
+                                              noise_breaks, eta)
 
   def step(carry, inputs):
     x, predictions = carry  # predictions: [order, B, ...], newest first
-    t, ratio_t, weights_t = inputs
+    t, ratio_t, weights_t, noise_t = inputs
     x0, _ = denoise_fn(x, jnp.full((x.shape[0],), t, jnp.int32))
     if clip:
       x0 = jnp.clip(x0, -1.0, 1.0)
     predictions = jnp.concatenate([x0[None], predictions[:-1]])
     x = ratio_t * x + jnp.tensordot(weights_t, predictions, axes=1)
+    if eta:
+      x = x + noise_t * jax.random.normal(jax.random.fold_in(rng, t), x.shape)
     return (x, predictions), (x if keep_trajectory else None)
 
   history = jnp.zeros((order,) + x_T.shape, jnp.float32)
   (x, _), trajectory = jax.lax.scan(
       step, (x_T.astype(jnp.float32), history),
-      (jnp.asarray(timesteps), jnp.asarray(ratio), jnp.asarray(weights)))
+      (jnp.asarray(timesteps), jnp.asarray(ratio), jnp.asarray(weights), jnp.asarray(noise)))
   return x, trajectory

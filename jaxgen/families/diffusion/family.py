@@ -13,7 +13,7 @@ from jaxgen import plotting
 from jaxgen.errors import UsageError
 from jaxgen.families.diffusion import config as diffusion_config
 from jaxgen.families.diffusion.objectives import LOSS_WEIGHTINGS, OBJECTIVES
-from jaxgen.families.diffusion.samplers import ODE_SOLVERS, SAMPLERS, TUNABLE
+from jaxgen.families.diffusion.samplers import DPM_SOLVERS, SAMPLERS, TUNABLE
 from jaxgen.families.diffusion.schedules import SCHEDULES, q_sample
 from jaxgen.families.family import (MODELS, DataSpec, Family, ModelEntry, compute_dtype,
                                     cycling_labels)
@@ -156,14 +156,14 @@ class DiffusionFamily(Family):
     Options left as None come from config.diffusion (SAMPLER_OPTION_FIELDS),
     only for the samplers that take them (samplers.TUNABLE): the others get
     just the values passed, and reject any but their own (ddpm: all T steps
-    and eta = 1; the dpm_solver++ samplers: eta = 0; spacing: only those).
+    and eta = 1; the dpm_solver++ samplers: eta = 0, the SDE ones 1; spacing: only those).
     """
     options = self.config.diffusion
     sampler = sampler or options.sampler
     sample_fn = SAMPLERS.get(sampler)
     if spacing is not None and "spacing" not in TUNABLE[sampler]:
-      raise UsageError(f"a timestep spacing is for the ODE solvers "
-                       f"({', '.join(ODE_SOLVERS)}), not {sampler}")
+      raise UsageError(f"a timestep spacing is for the DPM-Solver++ samplers "
+                       f"({', '.join(DPM_SOLVERS)}), not {sampler}")
     chosen = {}
     for option, value in (("steps", steps), ("eta", eta), ("spacing", spacing)):
       if value is None and option in TUNABLE[sampler]:
@@ -173,7 +173,7 @@ class DiffusionFamily(Family):
     guidance_scale = options.guidance_scale if guidance_scale is None else guidance_scale
     if guidance_interval is None:
       guidance_interval = options.get("guidance_interval", ())  # () in older runs
-    if sampler in ODE_SOLVERS and guidance_interval and self._guides(labels, guidance_scale):
+    if sampler in DPM_SOLVERS and guidance_interval and self._guides(labels, guidance_scale):
       chosen["noise_breaks"] = tuple(guidance_interval)  # where guidance starts and stops
     noise_rng, x_T_rng = jax.random.split(rng)
     x_T = jax.random.normal(x_T_rng, (num,) + self.spec.shape)

@@ -5,12 +5,12 @@ t: int32 [B]), the starting noise x_T ~ N(0, I) and a key for the noise it adds
 on the way, and returns x_0: [B, ...] float32, plus, when `keep_trajectory`,
 the states x_t after every step: [num_steps, B, ...] (else None).
 
-Samplers: ddpm (ancestral, all T steps), ddim (S steps, noise eta in [0, 1]) and
+Samplers: ddpm (ancestral, all T steps), ddim (S steps, noise eta in [0, 1]),
 the deterministic ODE solvers dpm_solver++ (2M) and dpm_solver++3m (3M) of
-`dpm_solver` (S steps, eta = 0).
+`dpm_solver` (S steps, eta = 0) and its solvers of the reverse SDE,
+dpm_solver++_sde (2M SDE) and dpm_solver++3m_sde (3M SDE; S steps, eta = 1).
 """
 
-import functools
 from typing import Callable, Dict, FrozenSet, Optional, Tuple
 
 import jax
@@ -27,9 +27,9 @@ DenoiseFn = Callable[[Array, Array], Tuple[Array, Array]]
 
 SAMPLERS = Registry("sampler")
 # The options each sampler lets a caller choose: "steps" (network calls S),
-# "eta" (DDIM's noise) and "spacing" (the ODE solvers' timesteps: uniform in
+# "eta" (DDIM's noise) and "spacing" (the DPM-Solver++ timesteps: uniform in
 # log-SNR or in time). Without them a sampler runs its own: ddpm all T steps
-# with eta = 1, the ODE solvers eta = 0.
+# with eta = 1, the ODE solvers eta = 0, the SDE solvers eta = 1.
 TUNABLE: Dict[str, FrozenSet[str]] = {}
 
 
@@ -120,8 +120,24 @@ def ddim_sample(denoise_fn: DenoiseFn, schedule: Schedule, x_T: Array,
   return jax.lax.scan(step, x_T, (jnp.asarray(timesteps), jnp.asarray(prev_timesteps)))
 
 
-# DPM-Solver++ by name and order: ODE solvers, which add no noise (eta = 0).
-ODE_SOLVERS = {"dpm_solver++": 2, "dpm_solver++3m": 3}
-for _name, _order in ODE_SOLVERS.items():
-  _register(_name, "steps", "spacing")(
-      functools.partial(dpm_solver.dpm_solver_sample, order=_order))
+# DPM-Solver++ by name: (order, eta). The ODE solvers add no noise (eta = 0),
+# the SDE solvers the reverse diffusion SDE's (eta = 1); each runs at its own eta.
+DPM_SOLVERS = {"dpm_solver++": (2, 0.0), "dpm_solver++3m": (3, 0.0),
+               "dpm_solver++_sde": (2, 1.0), "dpm_solver++3m_sde": (3, 1.0)}
+ODE_SOLVERS = [name for name, (_, eta) in DPM_SOLVERS.items() if eta == 0]
+
+
+def _dpm_solver(name: str, order: int, own_eta: float):
+  """dpm_solver.dpm_solver_sample at `order` and `own_eta`, which a caller's eta must match."""
+  def sample(denoise_fn, schedule, x_T, rng, *, eta: float = own_eta, **options):
+    if eta != own_eta:
+      kind = "an ODE solver" if own_eta == 0 else "an SDE solver"
+      raise UsageError(f"{name} is {kind}: eta must be {own_eta:g}, got {eta:g}; "
+                       "ddim takes any eta in [0, 1]")
+    return dpm_solver.dpm_solver_sample(denoise_fn, schedule, x_T, rng, eta=own_eta,
+                                        order=order, **options)
+  return sample
+
+
+for _name, (_order, _eta) in DPM_SOLVERS.items():
+  _register(_name, "steps", "spacing")(_dpm_solver(_name, _order, _eta))
