@@ -186,14 +186,21 @@ SAMPLER_COLORS = {"ddpm": "tab:red", "ddim": "tab:blue", "dpm_solver++": "tab:gr
 
 def save_fid_against_seconds(points: Sequence[Tuple[str, float, float]], path: pathlib.Path,
                              fid_samples: int, title: str = "") -> None:
-  """One labelled dot per sampler setting: (label, seconds per 1000 samples,
-  FID), coloured by the sampler its label starts with ("ddim-50 eta=0")."""
+  """One dot per sampler setting: (label, seconds per 1000 samples, FID),
+  coloured by the sampler its label starts with ("ddim-50 eta=0": the legend
+  names ddim) and labelled with the rest ("50 eta=0"), which keeps labels short
+  where settings crowd."""
   fig = Figure(figsize=(6, 4))
   ax = fig.subplots()
+  named = set()
   for label, seconds, fid in points:
-    ax.scatter(seconds, fid, color=SAMPLER_COLORS.get(label.split("-")[0], "tab:gray"))
-    ax.annotate(label, (seconds, fid), fontsize=7, xytext=(3, 3),
+    sampler, _, setting = label.partition("-")
+    ax.scatter(seconds, fid, color=SAMPLER_COLORS.get(sampler, "tab:gray"),
+               label=None if sampler in named else sampler)
+    named.add(sampler)
+    ax.annotate(setting, (seconds, fid), fontsize=7, xytext=(3, 3),
                 textcoords="offset points")
+  ax.legend(fontsize=7)
   ax.set_xscale("log")
   ax.xaxis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
   ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))

@@ -13,7 +13,7 @@ import importlib.util
 import json
 import pathlib
 import sys
-from typing import Callable, List, Mapping, Optional, Sequence
+from typing import Callable, Dict, List, Mapping, Optional, Sequence
 
 import numpy as np
 
@@ -599,6 +599,7 @@ def weighting() -> List[str]:
 
 TITLE_GUIDANCE_INTERVAL = "Guidance interval on the headline model"
 INTERVAL_SAMPLER = "ddim-50-eta1-w3-gi0.28,5.42"  # the cpu preset's sampler, as solvers.py names it
+FEW_STEP_SAMPLER = "dpm_solver++_sde-10-w3-gi0.28,5.42"  # the README's few-step sampler
 
 
 def guidance_interval() -> List[str]:
@@ -665,9 +666,9 @@ BEFORE_RESTART = "dpm_solver++ before the restart"  # rows samplers_1750_seed0.j
 
 def headline_samplers() -> List[str]:
   """samplers_1750_seed0.json: today's preset model under every sampler, in
-  order of sampling time."""
+  order of sampling time; samplers_1750_seed1.json: some of them on seed 1's run."""
   record = load("experiments/diffusion_cpu/samplers_1750_seed0.json")
-  rows = {name: row for name, row in record.items() if isinstance(row, dict) and "fid" in row}
+  rows = scored_rows(record)
   before = record.get(BEFORE_RESTART, {})
   (timed_on,) = {row["sampling"]["num"] for row in rows.values()}  # the --time-only N
   per_1000 = {name: {"seconds": 1000 / row["sampling"]["images/s"]}
@@ -681,6 +682,15 @@ def headline_samplers() -> List[str]:
                                         key=lambda item: per_1000[item[0]]["seconds"])])
   body += ["", "![FID-1k against the seconds of each sampler](../experiments/diffusion_cpu/"
                "samplers_1750_seed0.png)"]
+  seed1 = load("experiments/diffusion_cpu/samplers_1750_seed1.json")
+  body += ["", "Seed 1's run of the same preset (`--config.seed=1`), scored the same way "
+               "(`samplers_1750_seed1.json`):", ""]
+  body += table(["sampler-steps-options", "FID-1k, seed 0", "FID-1k, seed 1",
+                 "confident fraction, seed 1", "classes covered, seed 1"],
+                [[name, metric(rows[name], "fid"), metric(row, "fid"),
+                  metric(row, "confident_fraction"), metric(row, "classes_covered")]
+                 for name, row in sorted(scored_rows(seed1).items(),
+                                         key=lambda item: per_1000[item[0]]["seconds"])])
   what = (f"A run of today's `cpu` preset (the headline command with `--config.seed=0`: "
           "batch 32, 1,750 steps), sampled from the same noise and labels by each sampler "
           f"with the preset's guidance (w = 3 inside the interval (0.28, 5.42]), "
@@ -691,15 +701,24 @@ def headline_samplers() -> List[str]:
           f"`{INTERVAL_SAMPLER}` is the preset's own sampler. The DPM-Solver++ rows restart "
           "the solver's multistep history at the guidance interval's bounds, where the "
           "denoiser jumps ([samplers](diffusion.md#samplers)); \"without the restart\" is the "
-          "same solver before that change, on the same noise.")
-  return section(TITLE_HEADLINE_SAMPLERS, "experiments/diffusion_cpu", what,
-                 [HEADLINE_SEED0_COMMAND, *record["commands"]], record["hardware"], body)
+          "same solver before that change, on the same noise. The `_sde` rows are "
+          "DPM-Solver++'s solvers of the reverse SDE, which add fresh noise each step.")
+  commands = [preset_run_command(0), *record["commands"], preset_run_command(1),
+              *seed1["commands"]]
+  return section(TITLE_HEADLINE_SAMPLERS, "experiments/diffusion_cpu", what, commands,
+                 record["hardware"], body)
 
 
-# The run that samplers_1750_seed0.json samples (config.seed=0 of today's
-# preset), written here because its workdir does not record its command.
-HEADLINE_SEED0_COMMAND = ("python -m jaxgen.experiments.run --model ddim --workdir "
-                          "/work/runs/preset_s0 --data-dir ../shared/data --config.seed=0")
+def scored_rows(record: Mapping) -> Dict[str, dict]:
+  """A solvers.py record's rows, by sampler name."""
+  return {name: row for name, row in record.items() if isinstance(row, dict) and "fid" in row}
+
+
+def preset_run_command(seed: int) -> str:
+  """The run that samplers_1750_seed{seed}.json samples, written here because
+  its workdir does not record its command."""
+  return ("python -m jaxgen.experiments.run --model ddim --workdir "
+          f"/work/runs/preset_s{seed} --data-dir ../shared/data --config.seed={seed}")
 
 
 def network_calls(name: str) -> int:
@@ -827,6 +846,8 @@ def readme_block() -> str:
   variants = load("experiments/diffusion_cpu/variants.json")
   preset_rows, before_rows = ([variants["runs"][f"{variant}, seed {seed}"] for seed in (0, 1)]
                               for variant in (PRESET_VARIANT, "preset"))
+  few_step = [load(f"experiments/diffusion_cpu/samplers_1750_seed{seed}.json")[FEW_STEP_SAMPLER]
+              for seed in (0, 1)]
   real_fid = v_target["real data floor (mnist:train[:1000])"]
   floor = load("experiments/fid_floor/mnist_test_vs_train.json")
   seeds_record = load("experiments/families_2d/seeds_cpu.json")
@@ -856,6 +877,13 @@ def readme_block() -> str:
        f"{count(real_fid['images_a'])} real train images: {metric(real_fid, 'fid')}, "
        f"{metric(real_fid, 'confident_fraction')}",
        TITLE_VARIANTS),
+      (f"The same two runs sampled with 10 steps of DPM-Solver++ for the SDE (`--sampler "
+       f"dpm_solver++_sde --steps 10`, the same guidance): {network_calls(FEW_STEP_SAMPLER)} "
+       f"network calls against DDIM-50's {network_calls(INTERVAL_SAMPLER)}",
+       f"{metric(few_step[0], 'fid')} and {metric(few_step[1], 'fid')}, "
+       f"{metric(few_step[0], 'confident_fraction')} and "
+       f"{metric(few_step[1], 'confident_fraction')} confidently classified",
+       TITLE_HEADLINE_SAMPLERS),
       ("The headline model of an earlier preset (batch 64, Min-SNR weighting) trained on "
        "(`--config.num_steps=N`): FID-1k and confident fraction of its own guided samples",
        "; ".join(f"{metric(row, 'fid')} and {metric(row, 'confident_fraction')} at "

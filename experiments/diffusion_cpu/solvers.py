@@ -72,16 +72,21 @@ def main():
       record = fid_of([str(out.with_suffix(".npz"))], args, workdir / f"fid_{name}.json")
       results[name] = {"sample command": sample, "sampling": sampling, **record}
     report.write_json(results_path, results)  # each row as it lands
+  plot(results, results_path.with_suffix(".png"))
+  print(f"wrote {args.out} and {results_path.with_suffix('.png')}")
+
+
+def plot(results, path):
+  """FID against seconds per 1,000 samples for every timed row of `results`."""
   timed = {name: row for name, row in results.items()
            if isinstance(row, dict) and "sampling" in row}
   # Options every row shares go to the title, so the dots' labels stay short.
   shared = set.intersection(*(set(name.split("-")[1:]) for name in timed))
   plotting.save_fid_against_seconds(
       [("-".join(t for t in name.split("-") if t not in shared),
-        NUM / row["sampling"]["images/s"], row["fid"]) for name, row in timed.items()],
-      results_path.with_suffix(".png"), NUM,
+        1000 / row["sampling"]["images/s"], row["fid"]) for name, row in timed.items()],
+      path, results["samples"],
       title=f"every sampler: {' '.join(sorted(shared))}" if shared else "")
-  print(f"wrote {args.out} and {results_path.with_suffix('.png')}")
 
 
 def sample_command(spec, workdir, num, out):
