@@ -599,7 +599,9 @@ def weighting() -> List[str]:
 
 TITLE_GUIDANCE_INTERVAL = "Guidance interval on the headline model"
 INTERVAL_SAMPLER = "ddim-50-eta1-w3-gi0.28,5.42"  # the cpu preset's sampler, as solvers.py names it
-FEW_STEP_SAMPLER = "dpm_solver++_sde-10-w3-gi0.28,5.42"  # the README's few-step sampler
+# The cpu preset's sampler since it leaves x0_hat unclipped (diffusion.clip_x0=False).
+PRESET_SAMPLER = INTERVAL_SAMPLER + "-noclip"
+FEW_STEP_SAMPLER = "dpm_solver++_sde-10-w3-gi0.28,5.42-noclip"  # the README's few-step sampler
 
 
 def guidance_interval() -> List[str]:
@@ -698,7 +700,9 @@ def headline_samplers() -> List[str]:
           "seconds are the compiled sampler's (compilation excluded), as the `sample` "
           "command reports them, from the last command, which times each sampler again on "
           f"{count(timed_on)} samples with nothing else running; network calls count two for each guided step. "
-          f"`{INTERVAL_SAMPLER}` is the preset's own sampler. The DPM-Solver++ rows restart "
+          f"`{PRESET_SAMPLER}` is the preset's own sampler: `noclip` rows leave each step's "
+          "x̂0 unclipped, as the preset does since, the others clip it to [−1, 1] "
+          "([samplers](diffusion.md#samplers)). The DPM-Solver++ rows restart "
           "the solver's multistep history at the guidance interval's bounds, where the "
           "denoiser jumps ([samplers](diffusion.md#samplers)); \"without the restart\" is the "
           "same solver before that change, on the same noise. The `_sde` rows are "
@@ -844,10 +848,11 @@ def readme_block() -> str:
   curve = load("experiments/diffusion_cpu/learning_curve.json")
   v_target = load("experiments/diffusion_cpu/headline_fid_eta1.json")
   variants = load("experiments/diffusion_cpu/variants.json")
-  preset_rows, before_rows = ([variants["runs"][f"{variant}, seed {seed}"] for seed in (0, 1)]
-                              for variant in (PRESET_VARIANT, "preset"))
-  few_step = [load(f"experiments/diffusion_cpu/samplers_1750_seed{seed}.json")[FEW_STEP_SAMPLER]
+  clipped = [variants["runs"][f"{PRESET_VARIANT}, seed {seed}"] for seed in (0, 1)]
+  samplers = [load(f"experiments/diffusion_cpu/samplers_1750_seed{seed}.json")
               for seed in (0, 1)]
+  preset_rows = [record[PRESET_SAMPLER] for record in samplers]
+  few_step = [record[FEW_STEP_SAMPLER] for record in samplers]
   real_fid = v_target["real data floor (mnist:train[:1000])"]
   floor = load("experiments/fid_floor/mnist_test_vs_train.json")
   seeds_record = load("experiments/families_2d/seeds_cpu.json")
@@ -866,17 +871,17 @@ def readme_block() -> str:
        f"`{then['commit']}` on the same machine: "
        f"{metric(then, 'wall_seconds_including_install')} s",
        TITLE_HEADLINE_TIMING),
-      (f"DDIM-50 FID of {count(variants['samples'])} samples against MNIST test, `cpu` "
-       f"preset (batch {PRESET_BATCH}, {count(preset_rows[0]['steps'])} steps; v target, no "
-       "loss weighting; η = 1, guided with w = 3 where σ_t is in (0.28, 5.42]), seeds 0 and 1",
+      (f"DDIM-50 FID of {count(samplers[0]['samples'])} samples against MNIST test, `cpu` "
+       f"preset (batch {PRESET_BATCH}, {count(clipped[0]['steps'])} steps; v target, no "
+       "loss weighting; η = 1, guided with w = 3 where σ_t is in (0.28, 5.42], x̂0 "
+       "unclipped), seeds 0 and 1",
        f"{metric(preset_rows[0], 'fid')} and {metric(preset_rows[1], 'fid')}, "
        f"{metric(preset_rows[0], 'confident_fraction')} and "
-       f"{metric(preset_rows[1], 'confident_fraction')} confidently classified; batch 64 for "
-       f"{count(before_rows[0]['steps'])} steps, the same time (the preset before): "
-       f"{metric(before_rows[0], 'fid')} and {metric(before_rows[1], 'fid')}; "
+       f"{metric(preset_rows[1], 'confident_fraction')} confidently classified; x̂0 clipped "
+       f"(the preset before): {metric(clipped[0], 'fid')} and {metric(clipped[1], 'fid')}; "
        f"{count(real_fid['images_a'])} real train images: {metric(real_fid, 'fid')}, "
        f"{metric(real_fid, 'confident_fraction')}",
-       TITLE_VARIANTS),
+       TITLE_HEADLINE_SAMPLERS),
       (f"The same two runs sampled with 10 steps of DPM-Solver++ for the SDE (`--sampler "
        f"dpm_solver++_sde --steps 10`, the same guidance): {network_calls(FEW_STEP_SAMPLER)} "
        f"network calls against DDIM-50's {network_calls(INTERVAL_SAMPLER)}",

@@ -57,6 +57,9 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
                       help="guide only where the noise level sigma_t is in (LO, HI] "
                            "(conditional runs; default: the run's "
                            "diffusion.guidance_interval; 0 inf guides every step)")
+  parser.add_argument("--clip-x0", action=argparse.BooleanOptionalAction, default=None,
+                      help="clip every step's prediction of x0 to [-1, 1] (image runs; "
+                           "default: the run's diffusion.clip_x0)")
   parser.add_argument("--label", type=int, default=None,
                       help="class of every sample (conditional runs; default: one "
                            "class per column)")
@@ -121,6 +124,7 @@ def _sample_fn(args: argparse.Namespace, config, family, mesh):
       ("--sampler", args.sampler), ("--steps", args.steps), ("--eta", args.eta),
       ("--spacing", args.spacing), ("--guidance-scale", args.guidance_scale),
       ("--guidance-interval", args.guidance_interval),
+      ("--clip-x0" if args.clip_x0 else "--no-clip-x0", args.clip_x0),
       ("--trajectory", args.trajectory or None))
       if value is not None]
   if "diffusion" not in config:
@@ -131,13 +135,16 @@ def _sample_fn(args: argparse.Namespace, config, family, mesh):
         family.sample(params, rng, args.num, labels), None), mesh), config.model
   sampler = args.sampler or config.diffusion.sampler
   SAMPLERS.get(sampler)
+  if args.clip_x0 is not None and not family.spec.is_image:
+    raise UsageError(f"--clip-x0 and --no-clip-x0 are for image runs; {args.workdir} "
+                     f"samples {config.dataset} points, which are never clipped")
   if sampler == "ddpm" and (args.steps is not None or args.eta is not None):
     raise UsageError("ddpm always runs all timesteps with eta=1; use --sampler ddim "
                      "to choose --steps or --eta")
   return sharding.batch_parallel(functools.partial(
       family.sample_with_trajectory, num=args.num, sampler=sampler, steps=args.steps,
       eta=args.eta, spacing=args.spacing, guidance_scale=args.guidance_scale,
-      guidance_interval=args.guidance_interval,
+      guidance_interval=args.guidance_interval, clip_x0=args.clip_x0,
       keep_trajectory=args.trajectory), mesh), sampler
 
 

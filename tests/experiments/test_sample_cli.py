@@ -99,6 +99,7 @@ def test_solver_spacing_comes_from_the_flag_or_the_run_config(workdir, tmp_path)
      "a timestep spacing is for the DPM-Solver++ samplers (dpm_solver++, dpm_solver++3m, "
      "dpm_solver++_sde, dpm_solver++3m_sde), not ddim"),
     (["--out", "grid.gif"], "--out grid.gif: the samples are drawn as a PNG"),
+    (["--no-clip-x0"], "--clip-x0 and --no-clip-x0 are for image runs"),
 ])
 def test_bad_options_exit_2(workdir, argv, message, capsys):
   assert run_main(sample.main, ["--workdir", str(workdir)] + argv) == 2

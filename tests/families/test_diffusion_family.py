@@ -134,11 +134,32 @@ def test_image_samples_have_the_data_shape_and_range(sampler, conditional):
   sample = jax.jit(functools.partial(family.sample_with_trajectory, num=4, sampler=sampler,
                                      steps=None if sampler == "ddpm" else 5,
                                      eta=0.0 if sampler == "ddim" else None,
-                                     guidance_scale=2.0, keep_trajectory=True))
+                                     guidance_scale=2.0, clip_x0=True, keep_trajectory=True))
   x, trajectory = sample(params, jax.random.PRNGKey(1), labels=labels)
   assert x.shape == (4, 14, 14, 1) and x.dtype == jnp.float32
   assert trajectory.shape == ((20 if sampler == "ddpm" else 5), 4, 14, 14, 1)
   assert np.all(np.isfinite(x)) and np.abs(x).max() <= 1.0 + 1e-5
+
+
+@pytest.mark.parametrize("sampler", ["ddim", "dpm_solver++_sde"])
+def test_clip_x0_off_leaves_each_step_s_prediction_unclipped(sampler):
+  """With clipping the last step's x0_hat, the output, lies in [-1, 1]; without
+  it a network that overshoots draws beyond, and the run's diffusion.clip_x0 is
+  what a sampler gets when the caller does not choose."""
+  family = image_family()
+  state = family.init_state(jax.random.PRNGKey(0))
+  params = jax.tree_util.tree_map(
+      lambda p: p + 0.3 * jax.random.normal(jax.random.PRNGKey(5), p.shape), state.params)
+
+  def draw(params, clip_x0):  # traced afresh each time, so it reads the config now
+    return jax.jit(lambda p: family.sample(p, jax.random.PRNGKey(1), 4, sampler=sampler,
+                                           steps=5, clip_x0=clip_x0))(params)
+
+  clipped, unclipped = draw(params, True), draw(params, False)
+  assert np.abs(clipped).max() <= 1.0 + 1e-5 < np.abs(unclipped).max()
+  for clip_x0, expected in ((True, clipped), (False, unclipped)):
+    family.config.diffusion.clip_x0 = clip_x0
+    np.testing.assert_array_equal(draw(params, None), expected)
 
 
 def test_min_snr_loss_weights_each_example_of_the_eps_loss():

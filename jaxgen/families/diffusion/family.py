@@ -150,13 +150,14 @@ class DiffusionFamily(Family):
                              eta: Optional[float] = None, spacing: Optional[str] = None,
                              guidance_scale: Optional[float] = None,
                              guidance_interval: Optional[Sequence[float]] = None,
-                             keep_trajectory: bool = False):
+                             clip_x0: Optional[bool] = None, keep_trajectory: bool = False):
     """Returns (x0 [num, *shape], trajectory [steps, num, *shape] or None).
 
     Options left as None come from config.diffusion (SAMPLER_OPTION_FIELDS),
     only for the samplers that take them (samplers.TUNABLE): the others get
     just the values passed, and reject any but their own (ddpm: all T steps
     and eta = 1; the dpm_solver++ samplers: eta = 0, the SDE ones 1; spacing: only those).
+    `clip_x0` (images only) clips every step's x0_hat to [-1, 1].
     """
     options = self.config.diffusion
     sampler = sampler or options.sampler
@@ -173,14 +174,15 @@ class DiffusionFamily(Family):
     guidance_scale = options.guidance_scale if guidance_scale is None else guidance_scale
     if guidance_interval is None:
       guidance_interval = options.get("guidance_interval", ())  # () in older runs
+    if clip_x0 is None:
+      clip_x0 = options.get("clip_x0", True)  # older runs clipped
     if sampler in DPM_SOLVERS and guidance_interval and self._guides(labels, guidance_scale):
       chosen["noise_breaks"] = tuple(guidance_interval)  # where guidance starts and stops
     noise_rng, x_T_rng = jax.random.split(rng)
     x_T = jax.random.normal(x_T_rng, (num,) + self.spec.shape)
     return sample_fn(self.denoiser(params, labels, guidance_scale, tuple(guidance_interval)),
-                     self.schedule, x_T,
-                     noise_rng, clip=self.spec.is_image, keep_trajectory=keep_trajectory,
-                     **chosen)
+                     self.schedule, x_T, noise_rng, clip=self.spec.is_image and clip_x0,
+                     keep_trajectory=keep_trajectory, **chosen)
 
   def sample(self, params, rng, num, labels=None, **options):
     return self.sample_with_trajectory(params, rng, num, labels, **options)[0]
