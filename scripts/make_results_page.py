@@ -599,9 +599,10 @@ def weighting() -> List[str]:
 
 TITLE_GUIDANCE_INTERVAL = "Guidance interval on the headline model"
 INTERVAL_SAMPLER = "ddim-50-eta1-w3-gi0.28,5.42"  # the cpu preset's sampler, as solvers.py names it
-# The cpu preset's sampler since it leaves x0_hat unclipped (diffusion.clip_x0=False).
-PRESET_SAMPLER = INTERVAL_SAMPLER + "-noclip"
-FEW_STEP_SAMPLER = "dpm_solver++_sde-10-w3-gi0.28,5.42-noclip"  # the README's few-step sampler
+# The cpu preset's sampler since it leaves x0_hat unclipped (diffusion.clip_x0=False)
+# and guides with w = 2, and the README's few-step sampler with the same guidance.
+PRESET_SAMPLER = "ddim-50-eta1-w2-gi0.28,5.42-noclip"
+FEW_STEP_SAMPLER = "dpm_solver++_sde-10-w2-gi0.28,5.42-noclip"
 
 
 def guidance_interval() -> List[str]:
@@ -700,9 +701,10 @@ def headline_samplers() -> List[str]:
           "seconds are the compiled sampler's (compilation excluded), as the `sample` "
           "command reports them, from the last command, which times each sampler again on "
           f"{count(timed_on)} samples with nothing else running; network calls count two for each guided step. "
-          f"`{PRESET_SAMPLER}` is the preset's own sampler: `noclip` rows leave each step's "
-          "x̂0 unclipped, as the preset does since, the others clip it to [−1, 1] "
-          "([samplers](diffusion.md#samplers)). The DPM-Solver++ rows restart "
+          f"`{INTERVAL_SAMPLER}` was the preset's own sampler; `noclip` rows leave each "
+          "step's x̂0 unclipped, as the preset does since, the others clip it to [−1, 1] "
+          "([samplers](diffusion.md#samplers)); the preset's guidance scale since: "
+          f"[guidance scale](#{anchor(TITLE_GUIDANCE_NOCLIP)}). The DPM-Solver++ rows restart "
           "the solver's multistep history at the guidance interval's bounds, where the "
           "denoiser jumps ([samplers](diffusion.md#samplers)); \"without the restart\" is the "
           "same solver before that change, on the same noise. The `_sde` rows are "
@@ -711,6 +713,37 @@ def headline_samplers() -> List[str]:
               *seed1["commands"]]
   return section(TITLE_HEADLINE_SAMPLERS, "experiments/diffusion_cpu", what, commands,
                  record["hardware"], body)
+
+
+TITLE_GUIDANCE_NOCLIP = "Guidance scale on the unclipped headline model"
+
+
+def guidance_noclip() -> List[str]:
+  """The two runs of headline_samplers with x0_hat unclipped, by guidance scale
+  (guidance_noclip_seed*.json, and the w = 3 rows of samplers_1750_seed*.json)."""
+  records = [load(f"experiments/diffusion_cpu/guidance_noclip_seed{seed}.json")
+             for seed in (0, 1)]
+  w3 = [scored_rows(load(f"experiments/diffusion_cpu/samplers_1750_seed{seed}.json"))
+        for seed in (0, 1)]
+  rows = [{**scored_rows(record), **{name: row for name, row in earlier.items()
+                                     if name.endswith("-noclip")}}
+          for record, earlier in zip(records, w3)]
+  body = table(["sampler-steps-options", "FID-1k, seed 0", "FID-1k, seed 1",
+                "confident fraction, seed 0", "confident fraction, seed 1"],
+               [[name, metric(rows[0][name], "fid"), metric(rows[1].get(name, {}), "fid"),
+                 metric(rows[0][name], "confident_fraction"),
+                 metric(rows[1].get(name, {}), "confident_fraction")]
+                for name in sorted(rows[0], key=lambda name: rows[0][name]["fid"])])
+  what = (f"The two runs of [samplers](#{anchor(TITLE_HEADLINE_SAMPLERS)}) (today's "
+          "preset, seeds 0 and 1) sampled with x̂0 unclipped at other guidance scales w, "
+          f"{count(records[0]['samples'])} samples each from the same noise and labels, "
+          "scored as above; the w = 3 rows are that section's. `w1` is the plain "
+          f"conditional model (one network call a step). `{PRESET_SAMPLER}` is the "
+          "preset's sampler since: a lower FID than w = 3 on both runs, and more confident "
+          "digits than w = 1.5 and 1.")
+  commands = [c for record in records for c in record["commands"]]
+  return section(TITLE_GUIDANCE_NOCLIP, "experiments/diffusion_cpu", what, commands,
+                 records[0]["hardware"], body)
 
 
 def scored_rows(record: Mapping) -> Dict[str, dict]:
@@ -819,7 +852,8 @@ def pixel_noise() -> List[str]:
 
 
 SECTIONS = (headline_run, headline_timing, headline_fid, solvers, stochastic_ddim, guidance,
-            weighting, guidance_interval, preset_samplers, preset_variants, headline_samplers, learning_curve,
+            weighting, guidance_interval, preset_samplers, preset_variants, headline_samplers,
+            guidance_noclip, learning_curve,
             pixel_noise, fid_floor, all_models, fid10k, gan_losses, gan_runs, autoencoders,
             samplers, recipes, families_2d, seeds, input_pipeline, bench, cpu_leads)
 
@@ -849,7 +883,7 @@ def readme_block() -> str:
   v_target = load("experiments/diffusion_cpu/headline_fid_eta1.json")
   variants = load("experiments/diffusion_cpu/variants.json")
   clipped = [variants["runs"][f"{PRESET_VARIANT}, seed {seed}"] for seed in (0, 1)]
-  samplers = [load(f"experiments/diffusion_cpu/samplers_1750_seed{seed}.json")
+  samplers = [load(f"experiments/diffusion_cpu/guidance_noclip_seed{seed}.json")
               for seed in (0, 1)]
   preset_rows = [record[PRESET_SAMPLER] for record in samplers]
   few_step = [record[FEW_STEP_SAMPLER] for record in samplers]
@@ -873,22 +907,22 @@ def readme_block() -> str:
        TITLE_HEADLINE_TIMING),
       (f"DDIM-50 FID of {count(samplers[0]['samples'])} samples against MNIST test, `cpu` "
        f"preset (batch {PRESET_BATCH}, {count(clipped[0]['steps'])} steps; v target, no "
-       "loss weighting; η = 1, guided with w = 3 where σ_t is in (0.28, 5.42], x̂0 "
+       "loss weighting; η = 1, guided with w = 2 where σ_t is in (0.28, 5.42], x̂0 "
        "unclipped), seeds 0 and 1",
        f"{metric(preset_rows[0], 'fid')} and {metric(preset_rows[1], 'fid')}, "
        f"{metric(preset_rows[0], 'confident_fraction')} and "
        f"{metric(preset_rows[1], 'confident_fraction')} confidently classified; x̂0 clipped "
-       f"(the preset before): {metric(clipped[0], 'fid')} and {metric(clipped[1], 'fid')}; "
-       f"{count(real_fid['images_a'])} real train images: {metric(real_fid, 'fid')}, "
-       f"{metric(real_fid, 'confident_fraction')}",
-       TITLE_HEADLINE_SAMPLERS),
+       f"and w = 3 (the preset before): {metric(clipped[0], 'fid')} and "
+       f"{metric(clipped[1], 'fid')}; {count(real_fid['images_a'])} real train images: "
+       f"{metric(real_fid, 'fid')}, {metric(real_fid, 'confident_fraction')}",
+       TITLE_GUIDANCE_NOCLIP),
       (f"The same two runs sampled with 10 steps of DPM-Solver++ for the SDE (`--sampler "
        f"dpm_solver++_sde --steps 10`, the same guidance): {network_calls(FEW_STEP_SAMPLER)} "
-       f"network calls against DDIM-50's {network_calls(INTERVAL_SAMPLER)}",
+       f"network calls against DDIM-50's {network_calls(PRESET_SAMPLER)}",
        f"{metric(few_step[0], 'fid')} and {metric(few_step[1], 'fid')}, "
        f"{metric(few_step[0], 'confident_fraction')} and "
        f"{metric(few_step[1], 'confident_fraction')} confidently classified",
-       TITLE_HEADLINE_SAMPLERS),
+       TITLE_GUIDANCE_NOCLIP),
       ("The headline model of an earlier preset (batch 64, Min-SNR weighting) trained on "
        "(`--config.num_steps=N`): FID-1k and confident fraction of its own guided samples",
        "; ".join(f"{metric(row, 'fid')} and {metric(row, 'confident_fraction')} at "
