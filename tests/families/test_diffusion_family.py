@@ -30,6 +30,14 @@ def image_family(conditional=False):
   return DiffusionFamily(config, DataSpec(shape=(14, 14, 1), num_classes=10))
 
 
+def perturbed_params(family):
+  """Initial params with noise added, so the zero-initialised output layer does
+  not make every sample trivially 0."""
+  params = family.init_state(jax.random.PRNGKey(0)).params
+  return jax.tree_util.tree_map(
+      lambda p: p + 0.3 * jax.random.normal(jax.random.PRNGKey(5), p.shape), params)
+
+
 @pytest.mark.parametrize("target, weighting", [
     ("eps", "none"), ("x0", "none"), ("v", "none"), ("eps", "min_snr"), ("v", "min_snr")])
 def test_tiny_model_overfits_one_batch(target, weighting):
@@ -126,10 +134,7 @@ def test_label_dropout_uses_the_null_label():
 @pytest.mark.parametrize("conditional", [False, True])
 def test_image_samples_have_the_data_shape_and_range(sampler, conditional):
   family = image_family(conditional)
-  state = family.init_state(jax.random.PRNGKey(0))
-  # Perturb the zero-initialised output layer so samples are not trivially 0.
-  params = jax.tree_util.tree_map(
-      lambda p: p + 0.3 * jax.random.normal(jax.random.PRNGKey(5), p.shape), state.params)
+  params = perturbed_params(family)
   labels = jnp.arange(4, dtype=jnp.int32) if conditional else None
   sample = jax.jit(functools.partial(family.sample_with_trajectory, num=4, sampler=sampler,
                                      steps=None if sampler == "ddpm" else 5,
@@ -147,9 +152,7 @@ def test_clip_x0_off_leaves_each_step_s_prediction_unclipped(sampler):
   it a network that overshoots draws beyond, and the run's diffusion.clip_x0 is
   what a sampler gets when the caller does not choose."""
   family = image_family()
-  state = family.init_state(jax.random.PRNGKey(0))
-  params = jax.tree_util.tree_map(
-      lambda p: p + 0.3 * jax.random.normal(jax.random.PRNGKey(5), p.shape), state.params)
+  params = perturbed_params(family)
 
   def draw(params, clip_x0):  # traced afresh each time, so it reads the config now
     return jax.jit(lambda p: family.sample(p, jax.random.PRNGKey(1), 4, sampler=sampler,
