@@ -63,6 +63,13 @@ class Family(abc.ABC):
     """num samples: float32 [num, *shape] in the data's range. `params` is what
     `sampling_params` returns."""
 
+  def sample_grid(self, params: Any, rng: jax.Array, num: int,
+                  labels: Optional[jnp.ndarray] = None) -> Tuple[jnp.ndarray, Any]:
+    """The run's sample grids: (samples as `sample` draws them, trace), where
+    trace is what `write_figures` pictures of how they were drawn (default:
+    None). Drawing both at once spares the figures a compile of their own."""
+    return self.sample(params, rng, num, labels), None
+
   def sampling_params(self, state: TrainState, use_ema: bool = True) -> Any:
     """What `sample`, `evaluate` and `write_figures` need from a state
     (default: the EMA params, or the raw ones)."""
@@ -75,9 +82,10 @@ class Family(abc.ABC):
     return {}
 
   def write_figures(self, params: Any, rng: jax.Array, outdir: pathlib.Path,
-                    examples: Batch) -> None:
+                    examples: Batch, grid_trace: Any) -> None:
     """Family-specific pictures at the end of training; `examples` holds the
-    first `figure_examples` test examples (e.g. for reconstructions). Default: none."""
+    first `figure_examples` test examples (e.g. for reconstructions),
+    `grid_trace` what `sample_grid` returned beside the final grid. Default: none."""
 
 
 def compute_dtype(config: ml_collections.ConfigDict) -> jnp.dtype:

@@ -210,7 +210,7 @@ class _Run:
     self.data = (jax.device_put(dataset.x, self.replicated),
                  jax.device_put(dataset.labels.astype(np.int32), self.replicated))
     self.train_step = compile_train_step(family, config, mesh)
-    self.sample_fn = _compile_sampler(family, config, config.num_samples, mesh)
+    self.sample_fn = _compile_sampler(family, config, config.num_samples, mesh, grid=True)
     self.sample_rng = jax.random.PRNGKey(config.seed + 1)  # fixed noise: grids compare
     self.fid_eval = None
     if config.fid.num_samples:  # before training, so a missing file fails fast
@@ -246,7 +246,7 @@ class _Run:
           self.save(step)
         if step % config.sample_every == 0 and step < config.num_steps:
           self.flush(step)
-          samples = self.sample_fn(self.family.sampling_params(self.state), self.sample_rng)
+          samples, _ = self.sample_fn(self.family.sampling_params(self.state), self.sample_rng)
           if self.main:
             _write_samples(samples, step, config, self.workdir, log, self.classifier)
           self.clock.restart()
@@ -326,7 +326,7 @@ class _Run:
     params = family.sampling_params(state)
     sampler = self.sample_fn.lower(params, self.sample_rng).compile()
     clock = time.perf_counter()
-    samples = jax.block_until_ready(sampler(params, self.sample_rng))
+    samples, grid_trace = jax.block_until_ready(sampler(params, self.sample_rng))
     sample_seconds = time.perf_counter() - clock
     summary = _write_samples(samples, final_step, config, self.workdir, log,
                              self.classifier, name="final") if self.main else {}
@@ -354,7 +354,8 @@ class _Run:
       count = family.figure_examples
       examples = {"x": to_model_range(test.x[:count]),
                   "labels": jnp.asarray(test.labels[:count], jnp.int32)}
-      family.write_figures(jax.device_get(params), self.sample_rng, self.workdir, examples)
+      family.write_figures(jax.device_get(params), self.sample_rng, self.workdir, examples,
+                           jax.device_get(grid_trace))
       plotting.save_loss_curves(self.workdir / "metrics.jsonl",
                                 self.workdir / "loss_curve.png")
     log.say(f"done: {final_step} steps; samples in "
@@ -364,13 +365,15 @@ class _Run:
     return state
 
 
-def _compile_sampler(family: Family, config: ml_collections.ConfigDict, num: int, mesh):
-  """jit(params, rng) -> samples [num, *shape], drawn batch-parallel over the
+def _compile_sampler(family: Family, config: ml_collections.ConfigDict, num: int, mesh,
+                     grid: bool = False):
+  """jit(params, rng) -> samples [num, *shape] (`family.sample`), or with
+  `grid` (samples, trace) (`family.sample_grid`), drawn batch-parallel over the
   mesh and returned replicated; conditional models get labels 0, 1, ..., so a
   grid has one class per column and classes are balanced."""
   labels = cycling_labels(num, family.spec.num_classes) if config.conditional else None
-  return sharding.batch_parallel(
-      lambda params, rng: family.sample(params, rng, num, labels), mesh)
+  draw = family.sample_grid if grid else family.sample
+  return sharding.batch_parallel(lambda params, rng: draw(params, rng, num, labels), mesh)
 
 
 def _write_samples(samples: jnp.ndarray, step: int, config: ml_collections.ConfigDict,

@@ -84,7 +84,7 @@ def test_evaluate_averages_the_per_example_terms():
 def test_cvae_figures(tmp_path):
   family = image_family("cvae", latent_dim=2)
   params = family.init_state(jax.random.PRNGKey(0)).params
-  family.write_figures(params, jax.random.PRNGKey(1), tmp_path, image_batch(16))
+  family.write_figures(params, jax.random.PRNGKey(1), tmp_path, image_batch(16), None)
   for name in ("reconstructions.png", "latent_interpolation.png", "class_grid.png",
                "latent_scatter.png"):
     assert (tmp_path / name).is_file(), name

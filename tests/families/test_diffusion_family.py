@@ -165,6 +165,24 @@ def test_clip_x0_off_leaves_each_step_s_prediction_unclipped(sampler):
     np.testing.assert_array_equal(draw(params, None), expected)
 
 
+@pytest.mark.parametrize("family, steps, rows", [(image_family(conditional=True), 20, 8),
+                                                 (point_family(), 10, 12)])
+def test_sample_grid_draws_what_sample_does_and_its_trajectory(family, steps, rows, tmp_path):
+  """The run's grid sampler also returns the denoising trajectory its figure
+  pictures: the first 8 images (every point), ending at the samples, which are
+  the ones `sample` draws from the same noise."""
+  params = perturbed_params(family)
+  labels = jnp.arange(12, dtype=jnp.int32) % 10 if family.num_classes else None
+  grid = jax.jit(lambda p: family.sample_grid(p, jax.random.PRNGKey(1), 12, labels))
+  x, trajectory = grid(params)
+  np.testing.assert_array_equal(
+      x, jax.jit(lambda p: family.sample(p, jax.random.PRNGKey(1), 12, labels))(params))
+  assert trajectory.shape == (steps, rows) + family.spec.shape
+  np.testing.assert_array_equal(trajectory[-1], x[:rows])
+  family.write_figures(None, None, tmp_path, {}, trajectory)
+  assert (tmp_path / "denoising_trajectory.png").is_file()
+
+
 def test_min_snr_loss_weights_each_example_of_the_eps_loss():
   """eps weights are min(SNR, gamma) / SNR: 1 for a gamma above every SNR, below
   1 where SNR > gamma."""

@@ -98,7 +98,7 @@ def test_image_step_carries_batch_stats_and_figures_are_written(architecture, tm
   params = family.sampling_params(new_state)
   samples = family.sample(params, jax.random.PRNGKey(3), 5, jnp.arange(5) % 3)
   assert samples.shape == (5, 8, 8, 1) and np.all(np.abs(samples) <= 1.0)
-  family.write_figures(params, jax.random.PRNGKey(4), tmp_path, {})
+  family.write_figures(params, jax.random.PRNGKey(4), tmp_path, {}, None)
   assert (tmp_path / "latent_interpolation.png").is_file()
   assert (tmp_path / "class_grid.png").is_file()
 

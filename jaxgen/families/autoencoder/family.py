@@ -173,11 +173,12 @@ class AutoencoderFamily(Family):
     return self.decode(params, self.encode(params, x, condition)[0], condition)
 
   def write_figures(self, params: Any, rng: jax.Array, outdir: pathlib.Path,
-                    examples: dict) -> None:
+                    examples: dict, grid_trace: Any) -> None:
     """reconstructions.png (16 originals above their reconstructions),
     latent_interpolation.png (rows between pairs of test images),
     class_grid.png (cvae: one row per class) and, for 2-D latents,
     latent_scatter.png of every example's posterior mean by class."""
+    del grid_trace
     outdir = pathlib.Path(outdir)
     if self.spec.is_image:
       x, labels = examples["x"][:16], examples["labels"][:16]

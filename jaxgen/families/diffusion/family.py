@@ -8,6 +8,7 @@ from typing import Any, Optional, Sequence, Tuple
 import jax
 import jax.numpy as jnp
 import ml_collections
+import numpy as np
 
 from jaxgen import plotting
 from jaxgen.errors import UsageError
@@ -15,8 +16,7 @@ from jaxgen.families.diffusion import config as diffusion_config
 from jaxgen.families.diffusion.objectives import LOSS_WEIGHTINGS, OBJECTIVES
 from jaxgen.families.diffusion.samplers import DPM_SOLVERS, SAMPLERS, TUNABLE
 from jaxgen.families.diffusion.schedules import SCHEDULES, q_sample
-from jaxgen.families.family import (MODELS, DataSpec, Family, ModelEntry, compute_dtype,
-                                    cycling_labels)
+from jaxgen.families.family import MODELS, DataSpec, Family, ModelEntry, compute_dtype
 from jaxgen.nn.mlp import MLPDenoiser
 from jaxgen.nn.unet import UNet
 from jaxgen.training.optim import make_optimizer
@@ -24,6 +24,8 @@ from jaxgen.training.state import TrainState, gradient_step
 
 # A sampler option (samplers.TUNABLE) -> the config.diffusion field of its default.
 SAMPLER_OPTION_FIELDS = {"steps": "sample_steps", "eta": "eta", "spacing": "solver_spacing"}
+# Images of the final grid whose denoising trajectory the run pictures.
+TRAJECTORY_ROWS = 8
 
 
 class DiffusionFamily(Family):
@@ -187,18 +189,20 @@ class DiffusionFamily(Family):
   def sample(self, params, rng, num, labels=None, **options):
     return self.sample_with_trajectory(params, rng, num, labels, **options)[0]
 
-  def write_figures(self, params: Any, rng: jax.Array, outdir: pathlib.Path,
-                    examples: dict) -> None:
-    """denoising_trajectory.png: rows = samples, columns = timesteps."""
-    del examples
-    num = 8 if self.spec.is_image else 2000
-    labels = cycling_labels(num, self.num_classes) if self.num_classes else None
-    sample_fn = jax.jit(functools.partial(self.sample_with_trajectory, num=num,
-                                          keep_trajectory=True))
-    _, trajectory = sample_fn(params, rng, labels=labels)
-    plotting.save_trajectory(jax.device_get(trajectory),
-                             outdir / "denoising_trajectory.png", self.config.dataset)
+  def sample_grid(self, params, rng, num, labels=None):
+    """(samples, trajectory [steps, rows, *shape]): the denoising trajectory of
+    the first TRAJECTORY_ROWS images, or of every point."""
+    x, trajectory = self.sample_with_trajectory(params, rng, num, labels,
+                                                keep_trajectory=True)
+    return x, trajectory[:, :TRAJECTORY_ROWS] if self.spec.is_image else trajectory
 
+  def write_figures(self, params: Any, rng: jax.Array, outdir: pathlib.Path,
+                    examples: dict, grid_trace: jnp.ndarray) -> None:
+    """denoising_trajectory.png of the final grid's first samples: rows =
+    samples, columns = timesteps."""
+    del params, rng, examples
+    plotting.save_trajectory(np.asarray(grid_trace), outdir / "denoising_trajectory.png",
+                             self.config.dataset)
 
 for _sampler in ("ddpm", "ddim"):
   MODELS.register(_sampler)(ModelEntry(

@@ -183,11 +183,11 @@ class GANFamily(Family):
     return self.generate(params, self._latents(rng, num), labels)
 
   def write_figures(self, params: Any, rng: jax.Array, outdir: pathlib.Path,
-                    examples: dict) -> None:
+                    examples: dict, grid_trace: Any) -> None:
     """Images only: latent_interpolation.png (per latent pair one linear row,
     then one spherical row) and, for conditional models, class_grid.png (one
     row per class, one shared latent per column)."""
-    del examples
+    del examples, grid_trace
     if not self.spec.is_image:
       return
     pair_rng, class_rng = jax.random.split(rng)
