@@ -17,6 +17,7 @@ from typing import Callable, Dict, List, Mapping, Optional, Sequence
 
 import numpy as np
 
+from jaxgen import config as config_lib
 from jaxgen import report
 from jaxgen.families.diffusion import dpm_solver, schedules
 from jaxgen.families.diffusion import samplers as diffusion_samplers
@@ -599,10 +600,29 @@ def weighting() -> List[str]:
 
 TITLE_GUIDANCE_INTERVAL = "Guidance interval on the headline model"
 INTERVAL_SAMPLER = "ddim-50-eta1-w3-gi0.28,5.42"  # the cpu preset's sampler, as solvers.py names it
-# The cpu preset's sampler since it leaves x0_hat unclipped (diffusion.clip_x0=False)
-# and guides with w = 2, and the README's few-step sampler with the same guidance.
-PRESET_SAMPLER = "ddim-50-eta1-w2-gi0.28,5.42-noclip"
-FEW_STEP_SAMPLER = "dpm_solver++_sde-10-w2-gi0.28,5.42-noclip"
+# The cpu preset's sampler once it left x0_hat unclipped (diffusion.clip_x0=False)
+# and guided with w = 2, until the guidance interval ended at 2.
+W2_SAMPLER = "ddim-50-eta1-w2-gi0.28,5.42-noclip"
+
+
+def preset_sampling() -> str:
+  """The headline command's guidance and clipping as solvers.py names them,
+  e.g. "w2-gi0.28,2-noclip", read from the cpu preset's config."""
+  options = config_lib.get_config("ddim", "mnist", "cpu").diffusion
+  low, high = options.guidance_interval
+  return (f"w{options.guidance_scale:g}-gi{low:g},{high:g}"
+          + ("" if options.clip_x0 else "-noclip"))
+
+
+def preset_sampler() -> str:
+  """The headline command's own sampler as solvers.py names it."""
+  options = config_lib.get_config("ddim", "mnist", "cpu").diffusion
+  return f"{options.sampler}-{options.sample_steps}-eta{options.eta:g}-{preset_sampling()}"
+
+
+# Today's cpu preset's sampler, and the README's few-step sampler with the same guidance.
+PRESET_SAMPLER = preset_sampler()
+FEW_STEP_SAMPLER = f"dpm_solver++_sde-10-{preset_sampling()}"
 
 
 def guidance_interval() -> List[str]:
@@ -738,11 +758,46 @@ def guidance_noclip() -> List[str]:
           "preset, seeds 0 and 1) sampled with x̂0 unclipped at other guidance scales w, "
           f"{count(records[0]['samples'])} samples each from the same noise and labels, "
           "scored as above; the w = 3 rows are that section's. `w1` is the plain "
-          f"conditional model (one network call a step). `{PRESET_SAMPLER}` is the "
+          f"conditional model (one network call a step). `{W2_SAMPLER}` was the "
           "preset's sampler since: a lower FID than w = 3 on both runs, and more confident "
-          "digits than w = 1.5 and 1.")
+          "digits than w = 1.5 and 1; its guidance interval since: "
+          f"[interval](#{anchor(TITLE_INTERVAL_NOCLIP)}).")
   commands = [c for record in records for c in record["commands"]]
   return section(TITLE_GUIDANCE_NOCLIP, "experiments/diffusion_cpu", what, commands,
+                 records[0]["hardware"], body)
+
+
+TITLE_INTERVAL_NOCLIP = "Guidance interval on the unclipped headline model"
+
+
+def interval_noclip() -> List[str]:
+  """The two runs of headline_samplers, unclipped at w = 2, by guidance interval
+  (guidance_interval_noclip_seed*.json, and W2_SAMPLER's rows of
+  guidance_noclip_seed*.json), in the order of seed 0's FID."""
+  records = [load(f"experiments/diffusion_cpu/guidance_interval_noclip_seed{seed}.json")
+             for seed in (0, 1)]
+  earlier = [load(f"experiments/diffusion_cpu/guidance_noclip_seed{seed}.json")
+             for seed in (0, 1)]
+  rows = [{**scored_rows(record), W2_SAMPLER: before[W2_SAMPLER]}
+          for record, before in zip(records, earlier)]
+  body = table(["sampler-steps-options", "network calls", "FID-1k, seed 0", "FID-1k, seed 1",
+                "confident fraction, seed 0", "confident fraction, seed 1"],
+               [[name, str(network_calls(name)), metric(rows[0][name], "fid"),
+                 metric(rows[1].get(name, {}), "fid"),
+                 metric(rows[0][name], "confident_fraction"),
+                 metric(rows[1].get(name, {}), "confident_fraction")]
+                for name in sorted(rows[0], key=lambda name: rows[0][name]["fid"])])
+  what = (f"The two runs of [samplers](#{anchor(TITLE_HEADLINE_SAMPLERS)}) sampled with "
+          "x̂0 unclipped and w = 2, guided only where the noise level σ_t is in the "
+          f"interval `gi` (LO, HI], {count(records[0]['samples'])} samples each from the "
+          "same noise and labels, scored as above; network calls count two for each guided "
+          f"step. `{W2_SAMPLER}` is the [guidance scale](#{anchor(TITLE_GUIDANCE_NOCLIP)}) "
+          f"section's; `{PRESET_SAMPLER}` is the preset's sampler since: a lower FID than "
+          "it on both runs, still more than 0.9 confident, with fewer guided steps. "
+          "The first command's last row was stopped unscored, once (1, 5.42] had scored "
+          "worse than (0.28, 5.42] at w = 2.")
+  commands = [c for record in records for c in record["commands"]]
+  return section(TITLE_INTERVAL_NOCLIP, "experiments/diffusion_cpu", what, commands,
                  records[0]["hardware"], body)
 
 
@@ -791,7 +846,7 @@ def guided_steps(sampler: str, steps: int, options: Sequence[str], low: float,
 
 
 TITLE_VARIANTS = "Variants of the cpu preset at equal training time"
-PRESET_VARIANT, PRESET_BATCH = "batch 32, 1750 steps", 32  # today's cpu preset
+PRESET_VARIANT = "batch 32, 1750 steps"  # today's cpu preset
 
 
 def preset_variants() -> List[str]:
@@ -853,7 +908,7 @@ def pixel_noise() -> List[str]:
 
 SECTIONS = (headline_run, headline_timing, headline_fid, solvers, stochastic_ddim, guidance,
             weighting, guidance_interval, preset_samplers, preset_variants, headline_samplers,
-            guidance_noclip, learning_curve,
+            guidance_noclip, interval_noclip, learning_curve,
             pixel_noise, fid_floor, all_models, fid10k, gan_losses, gan_runs, autoencoders,
             samplers, recipes, families_2d, seeds, input_pipeline, bench, cpu_leads)
 
@@ -883,8 +938,10 @@ def readme_block() -> str:
   v_target = load("experiments/diffusion_cpu/headline_fid_eta1.json")
   variants = load("experiments/diffusion_cpu/variants.json")
   clipped = [variants["runs"][f"{PRESET_VARIANT}, seed {seed}"] for seed in (0, 1)]
-  samplers = [load(f"experiments/diffusion_cpu/guidance_noclip_seed{seed}.json")
+  samplers = [load(f"experiments/diffusion_cpu/guidance_interval_noclip_seed{seed}.json")
               for seed in (0, 1)]
+  preset = config_lib.get_config("ddim", "mnist", "cpu")
+  low, high = preset.diffusion.guidance_interval
   preset_rows = [record[PRESET_SAMPLER] for record in samplers]
   few_step = [record[FEW_STEP_SAMPLER] for record in samplers]
   real_fid = v_target["real data floor (mnist:train[:1000])"]
@@ -906,23 +963,23 @@ def readme_block() -> str:
        f"{metric(then, 'wall_seconds_including_install')} s",
        TITLE_HEADLINE_TIMING),
       (f"DDIM-50 FID of {count(samplers[0]['samples'])} samples against MNIST test, `cpu` "
-       f"preset (batch {PRESET_BATCH}, {count(clipped[0]['steps'])} steps; v target, no "
-       "loss weighting; η = 1, guided with w = 2 where σ_t is in (0.28, 5.42], x̂0 "
-       "unclipped), seeds 0 and 1",
+       f"preset (batch {preset.batch_size}, {count(preset.num_steps)} steps; v target, no "
+       f"loss weighting; η = 1, guided with w = {preset.diffusion.guidance_scale:g} where "
+       f"σ_t is in ({low:g}, {high:g}], x̂0 unclipped), seeds 0 and 1",
        f"{metric(preset_rows[0], 'fid')} and {metric(preset_rows[1], 'fid')}, "
        f"{metric(preset_rows[0], 'confident_fraction')} and "
        f"{metric(preset_rows[1], 'confident_fraction')} confidently classified; x̂0 clipped "
        f"and w = 3 (the preset before): {metric(clipped[0], 'fid')} and "
        f"{metric(clipped[1], 'fid')}; {count(real_fid['images_a'])} real train images: "
        f"{metric(real_fid, 'fid')}, {metric(real_fid, 'confident_fraction')}",
-       TITLE_GUIDANCE_NOCLIP),
+       TITLE_INTERVAL_NOCLIP),
       (f"The same two runs sampled with 10 steps of DPM-Solver++ for the SDE (`--sampler "
        f"dpm_solver++_sde --steps 10`, the same guidance): {network_calls(FEW_STEP_SAMPLER)} "
        f"network calls against DDIM-50's {network_calls(PRESET_SAMPLER)}",
        f"{metric(few_step[0], 'fid')} and {metric(few_step[1], 'fid')}, "
        f"{metric(few_step[0], 'confident_fraction')} and "
        f"{metric(few_step[1], 'confident_fraction')} confidently classified",
-       TITLE_GUIDANCE_NOCLIP),
+       TITLE_INTERVAL_NOCLIP),
       ("The headline model of an earlier preset (batch 64, Min-SNR weighting) trained on "
        "(`--config.num_steps=N`): FID-1k and confident fraction of its own guided samples",
        "; ".join(f"{metric(row, 'fid')} and {metric(row, 'confident_fraction')} at "
