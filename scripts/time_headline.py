@@ -9,7 +9,7 @@ model to --out. Timings compare only within one invocation (same machine, same
 load): run it with nothing else running.
 
   python scripts/time_headline.py --data-dir ../shared/data \
-      --commits 056a828 HEAD --out experiments/diffusion_cpu/headline_timing.json
+      --commits 056a828 HEAD 056a828 HEAD --out experiments/diffusion_cpu/headline_timing.json
 """
 
 import argparse
@@ -35,10 +35,9 @@ def timed(command, cwd, env=None):
   return time.perf_counter() - start
 
 
-def time_commit(commit: str, data_dir: str, scratch: pathlib.Path) -> dict:
+def time_commit(commit: str, data_dir: str, clone: pathlib.Path) -> dict:
   sha = subprocess.run(["git", "rev-parse", "--short", commit], cwd=ROOT, check=True,
                        capture_output=True, text=True).stdout.strip()
-  clone = scratch / sha
   subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
   subprocess.run(["git", "checkout", "-q", sha], cwd=clone, check=True)
   subprocess.run([sys.executable, "-m", "venv", ".venv"], cwd=clone, check=True)
@@ -62,8 +61,9 @@ def main():
              "headline": "pip install -e . && python -m jaxgen.experiments.run --model ddim",
              "commits": []}
   with tempfile.TemporaryDirectory() as scratch:
-    for commit in args.commits:
-      results["commits"].append(time_commit(commit, data_dir, pathlib.Path(scratch)))
+    for index, commit in enumerate(args.commits):  # a commit may come again: alternate them
+      clone = pathlib.Path(scratch) / str(index)
+      results["commits"].append(time_commit(commit, data_dir, clone))
       report.write_json(pathlib.Path(args.out), results)
   print(f"wrote {args.out}")
 
