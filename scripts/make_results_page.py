@@ -606,23 +606,21 @@ INTERVAL_SAMPLER = "ddim-50-eta1-w3-gi0.28,5.42"  # the cpu preset's sampler, as
 W2_SAMPLER = "ddim-50-eta1-w2-gi0.28,5.42-noclip"
 
 
+PRESET = config_lib.get_config("ddim", "mnist", "cpu")  # the headline command's config
+
+
 def preset_sampling() -> str:
   """The headline command's guidance and clipping as solvers.py names them,
-  e.g. "w2-gi0.28,2-noclip", read from the cpu preset's config."""
-  options = config_lib.get_config("ddim", "mnist", "cpu").diffusion
+  e.g. "w2-gi0.28,2-noclip"."""
+  options = PRESET.diffusion
   low, high = options.guidance_interval
   return (f"w{options.guidance_scale:g}-gi{low:g},{high:g}"
           + ("" if options.clip_x0 else "-noclip"))
 
 
-def preset_sampler() -> str:
-  """The headline command's own sampler as solvers.py names it."""
-  options = config_lib.get_config("ddim", "mnist", "cpu").diffusion
-  return f"{options.sampler}-{options.sample_steps}-eta{options.eta:g}-{preset_sampling()}"
-
-
 # Today's cpu preset's sampler, and the README's few-step sampler with the same guidance.
-PRESET_SAMPLER = preset_sampler()
+PRESET_SAMPLER = (f"{PRESET.diffusion.sampler}-{PRESET.diffusion.sample_steps}-"
+                  f"eta{PRESET.diffusion.eta:g}-{preset_sampling()}")
 FEW_STEP_SAMPLER = f"dpm_solver++_sde-10-{preset_sampling()}"
 
 
@@ -951,8 +949,7 @@ def readme_block() -> str:
   clipped = [variants["runs"][f"{PRESET_VARIANT}, seed {seed}"] for seed in (0, 1)]
   samplers = [load(f"experiments/diffusion_cpu/guidance_interval_noclip_seed{seed}.json")
               for seed in (0, 1)]
-  preset = config_lib.get_config("ddim", "mnist", "cpu")
-  low, high = preset.diffusion.guidance_interval
+  low, high = PRESET.diffusion.guidance_interval
   preset_rows = [record[PRESET_SAMPLER] for record in samplers]
   few_step = [record[FEW_STEP_SAMPLER] for record in samplers]
   real_fid = v_target["real data floor (mnist:train[:1000])"]
@@ -975,8 +972,8 @@ def readme_block() -> str:
        f"{both([run['summary'] for run in then], 'train_seconds')} s training",
        TITLE_HEADLINE_TIMING),
       (f"DDIM-50 FID of {count(samplers[0]['samples'])} samples against MNIST test, `cpu` "
-       f"preset (batch {preset.batch_size}, {count(preset.num_steps)} steps; v target, no "
-       f"loss weighting; η = 1, guided with w = {preset.diffusion.guidance_scale:g} where "
+       f"preset (batch {PRESET.batch_size}, {count(PRESET.num_steps)} steps; v target, no "
+       f"loss weighting; η = 1, guided with w = {PRESET.diffusion.guidance_scale:g} where "
        f"σ_t is in ({low:g}, {high:g}], x̂0 unclipped), seeds 0 and 1",
        f"{metric(preset_rows[0], 'fid')} and {metric(preset_rows[1], 'fid')}, "
        f"{metric(preset_rows[0], 'confident_fraction')} and "
