@@ -58,8 +58,9 @@ def _image_defaults(config: ml_collections.ConfigDict, preset: str) -> None:
     # (sigma_t = sqrt((1 - alpha_bar) / alpha_bar)): their (0.28, 5.42] scored a
     # lower FID at the same confidence than guidance at every step
     # (experiments/diffusion_cpu/guidance_interval_seed*.json); unclipped at
-    # w = 2, ending it at 2 instead scored lower again on two seeds, still 0.96
-    # confident, and guides 16 of DDIM-50's steps instead of 25
+    # w = 2, ending it at 2 instead scored lower again on the two seeds it was
+    # chosen on and on a third, still 0.96 confident, and guides 16 of DDIM-50's
+    # steps instead of 25
     # (experiments/diffusion_cpu/guidance_interval_noclip_seed*.json).
     config.diffusion.guidance_interval = (0.28, 2.0)
     # Clipping each step's x0_hat to [-1, 1] cuts off the half of the background

@@ -197,7 +197,7 @@ class DiffusionFamily(Family):
     return x, trajectory[:, :TRAJECTORY_ROWS] if self.spec.is_image else trajectory
 
   def write_figures(self, params: Any, rng: jax.Array, outdir: pathlib.Path,
-                    examples: dict, grid_trace: jnp.ndarray) -> None:
+                    examples: dict, grid_trace: np.ndarray) -> None:
     """denoising_trajectory.png of the final grid's first samples: rows =
     samples, columns = timesteps."""
     del params, rng, examples
