@@ -747,12 +747,7 @@ def guidance_noclip() -> List[str]:
   rows = [{**scored_rows(record), **{name: row for name, row in earlier.items()
                                      if name.endswith("-noclip")}}
           for record, earlier in zip(records, w3)]
-  body = table(["sampler-steps-options", "FID-1k, seed 0", "FID-1k, seed 1",
-                "confident fraction, seed 0", "confident fraction, seed 1"],
-               [[name, metric(rows[0][name], "fid"), metric(rows[1].get(name, {}), "fid"),
-                 metric(rows[0][name], "confident_fraction"),
-                 metric(rows[1].get(name, {}), "confident_fraction")]
-                for name in sorted(rows[0], key=lambda name: rows[0][name]["fid"])])
+  body = seeds_side_by_side(dict(enumerate(rows)))
   what = (f"The two runs of [samplers](#{anchor(TITLE_HEADLINE_SAMPLERS)}) (today's "
           "preset, seeds 0 and 1) sampled with x̂0 unclipped at other guidance scales w, "
           f"{count(records[0]['samples'])} samples each from the same noise and labels, "
@@ -780,14 +775,7 @@ def interval_noclip() -> List[str]:
   for seed in (0, 1):
     earlier = load(f"experiments/diffusion_cpu/guidance_noclip_seed{seed}.json")
     rows[seed][W2_SAMPLER] = earlier[W2_SAMPLER]
-  body = table(["sampler-steps-options", "network calls",
-                *(f"FID-1k, seed {seed}" for seed in INTERVAL_SEEDS),
-                *(f"confident fraction, seed {seed}" for seed in INTERVAL_SEEDS)],
-               [[name, str(network_calls(name)),
-                 *(metric(rows[seed].get(name, {}), "fid") for seed in INTERVAL_SEEDS),
-                 *(metric(rows[seed].get(name, {}), "confident_fraction")
-                   for seed in INTERVAL_SEEDS)]
-                for name in sorted(rows[0], key=lambda name: rows[0][name]["fid"])])
+  body = seeds_side_by_side(rows, with_calls=True)
   what = (f"The two runs of [samplers](#{anchor(TITLE_HEADLINE_SAMPLERS)}) (seeds 0 and 1) "
           "and a third run of the same preset (seed 2), sampled with x̂0 unclipped and "
           "w = 2, guided only where the noise level σ_t is in the interval `gi` (LO, HI], "
@@ -803,6 +791,22 @@ def interval_noclip() -> List[str]:
               for c in ([preset_run_command(2)] if seed == 2 else []) + record["commands"]]
   return section(TITLE_INTERVAL_NOCLIP, "experiments/diffusion_cpu", what, commands,
                  records[0]["hardware"], body)
+
+
+def seeds_side_by_side(rows: Mapping[int, Mapping[str, dict]],
+                       with_calls: bool = False) -> List[str]:
+  """A table of sampler rows by seed: FID-1k, then the confident fraction, a
+  column per seed ("—" where a seed lacks the row), in the order of the first
+  seed's FID (its rows are the table's); `with_calls` adds the network calls."""
+  seeds = list(rows)
+  first = rows[seeds[0]]
+  return table(["sampler-steps-options", *(["network calls"] if with_calls else []),
+                *(f"FID-1k, seed {seed}" for seed in seeds),
+                *(f"confident fraction, seed {seed}" for seed in seeds)],
+               [[name, *([str(network_calls(name))] if with_calls else []),
+                 *(metric(rows[seed].get(name, {}), "fid") for seed in seeds),
+                 *(metric(rows[seed].get(name, {}), "confident_fraction") for seed in seeds)]
+                for name in sorted(first, key=lambda name: first[name]["fid"])])
 
 
 def scored_rows(record: Mapping) -> Dict[str, dict]:
