@@ -821,10 +821,10 @@ def preset_run_command(seed: int) -> str:
           f"/work/runs/preset_s{seed} --data-dir ../shared/data --config.seed={seed}")
 
 
-def network_calls(name: str) -> int:
-  """Network calls of a sampler named as solvers.py names it: one per step,
-  two per guided step (inside the guidance interval when `gi` gives one); ddpm
-  steps through all of the preset's 1,000 timesteps."""
+def network_calls(name: str, schedule: str = "linear") -> int:
+  """Network calls of a sampler named as solvers.py names it, on a model of
+  `schedule` (T = 1000): one per step, two per guided step (inside the guidance
+  interval when `gi` gives one); ddpm steps through all 1,000 timesteps."""
   sampler, *options = name.split("-")
   steps = 1000 if sampler == "ddpm" else int(options.pop(0))
   guided = not any(option == "w1" for option in options)
@@ -833,59 +833,91 @@ def network_calls(name: str) -> int:
     return steps
   if interval is None:
     return 2 * steps
-  return steps + guided_steps(sampler, steps, options, *map(float, interval.split(",")))
+  return steps + guided_steps(sampler, steps, options, *map(float, interval.split(",")),
+                              schedule=schedule)
 
 
 def guided_steps(sampler: str, steps: int, options: Sequence[str], low: float,
-                 high: float) -> int:
+                 high: float, schedule: str) -> int:
   """Steps of a sampler whose noise level sigma_t is in the guidance interval
-  (low, high], on the cpu preset's schedule (linear, T = 1000)."""
-  schedule = schedules.linear_schedule(1000)
+  (low, high], on a model of `schedule` (T = 1000)."""
+  model_schedule = schedules.SCHEDULES.get(schedule)(1000)
   if sampler == "ddpm":
-    timesteps = np.arange(schedule.num_timesteps)
+    timesteps = np.arange(model_schedule.num_timesteps)
   elif sampler == "ddim":
-    timesteps = diffusion_samplers.ddim_timesteps(schedule.num_timesteps, steps)
+    timesteps = diffusion_samplers.ddim_timesteps(model_schedule.num_timesteps, steps)
   else:
-    timesteps = dpm_solver.dpm_timesteps(schedule, steps,
+    timesteps = dpm_solver.dpm_timesteps(model_schedule, steps,
                                          "time" if "time" in options else "logsnr")
-  alpha_bar = np.asarray(schedule.alphas_cumprod)[timesteps]
-  sigma = np.sqrt((1.0 - alpha_bar) / alpha_bar)
+  sigma = np.asarray(model_schedule.noise_levels)[timesteps]
   return int(np.sum((sigma > low) & (sigma <= high)))
 
 
 TITLE_VARIANTS = "Variants of the cpu preset at equal training time"
-PRESET_VARIANT = "batch 32, 1750 steps"  # today's cpu preset
+# The variants study's preset of batch 32 for 1,750 steps on the linear schedule.
+BATCH_32_VARIANT = "batch 32, 1750 steps"
+# Variants trained after the preset's sampler became PRESET_SAMPLER, which draws
+# their samples; the others were drawn with INTERVAL_SAMPLER.
+TODAYS_SAMPLER_VARIANTS = ("cosine schedule",)
+PRESET_VARIANT, PRESET_SEEDS = "cosine schedule", (0, 1, 2)  # today's cpu preset's runs
 
 
 def preset_variants() -> List[str]:
   """variants.json's runs by seed, with seed 0's raw parameters (no EMA) from
-  preset_samplers_seed0.json."""
+  preset_samplers_seed0.json, and the batch-32 preset under today's sampler
+  (guidance_interval_noclip_seed*.json) beside the variants drawn with it."""
   record = load("experiments/diffusion_cpu/variants.json")
   samplers_record = load("experiments/diffusion_cpu/preset_samplers_seed0.json")
-  runs = sorted(record["runs"].values(),
-                key=lambda row: (row["seed"], row["variant"] != "preset", row["variant"]))
-  rows = [[row["variant"], str(row["seed"]), count(row["steps"]), metric(row, "fid"),
-           metric(row, "confident_fraction"), metric(row, "classes_covered")] for row in runs]
+  runs = [{**row, "sampler": (PRESET_SAMPLER if row["variant"] in TODAYS_SAMPLER_VARIANTS
+                              else INTERVAL_SAMPLER)} for row in record["runs"].values()]
+  runs += [{**load(f"experiments/diffusion_cpu/guidance_interval_noclip_seed{seed}.json")
+            [PRESET_SAMPLER], "variant": BATCH_32_VARIANT, "seed": seed,
+            "steps": PRESET.num_steps, "sampler": PRESET_SAMPLER} for seed in INTERVAL_SEEDS]
   raw = samplers_record[f"{INTERVAL_SAMPLER}-raw"]
-  rows.insert(1, ["preset, raw parameters (no EMA)", "0", count(1000), metric(raw, "fid"),
-                  metric(raw, "confident_fraction"), metric(raw, "classes_covered")])
-  body = table(["variant", "seed", "steps", "FID-1k", "confident fraction", "classes covered"],
-               rows)
+  runs.append({**raw, "variant": "preset, raw parameters (no EMA)", "seed": 0, "steps": 1000,
+               "sampler": INTERVAL_SAMPLER})
+  runs.sort(key=lambda row: (row["seed"], row["sampler"] != INTERVAL_SAMPLER,
+                             not row["variant"].startswith("preset"), row["variant"]))
+  body = table(["variant", "seed", "steps", "sampler", "FID-1k", "confident fraction",
+                "classes covered"],
+               [[row["variant"], str(row["seed"]), count(row["steps"]), f"`{row['sampler']}`",
+                 metric(row, "fid"), metric(row, "confident_fraction"),
+                 metric(row, "classes_covered")] for row in runs])
+  few_step = {seed: load(f"experiments/diffusion_cpu/cosine_schedule_seed{seed}.json")
+              for seed in (0, 1)}
+  schedule = PRESET.diffusion.schedule
+  body += ["", f"The cosine schedule's runs of seeds 0 and 1 drawn with 10 steps of DPM-Solver++ "
+               f"for the SDE, `{FEW_STEP_SAMPLER}` ({network_calls(FEW_STEP_SAMPLER, schedule)} "
+               f"network calls a sample against `{PRESET_SAMPLER}`'s "
+               f"{network_calls(PRESET_SAMPLER, schedule)}), from the same noise and labels "
+               "(`cosine_schedule_seed*.json`):", ""]
+  body += table(["seed", "FID-1k", "confident fraction", "classes covered"],
+                [[str(seed), metric(record[FEW_STEP_SAMPLER], "fid"),
+                  metric(record[FEW_STEP_SAMPLER], "confident_fraction"),
+                  metric(record[FEW_STEP_SAMPLER], "classes_covered")]
+                 for seed, record in few_step.items()])
   what = ("The headline command trained once per variant and seed, "
-          f"{count(record['samples'])} samples of each with the preset's sampler from the same "
-          "noise and labels, scored as above. \"preset\" is the `cpu` preset before this "
-          "study (batch 64, 1,000 steps); a variant with cheaper steps trains for as many "
-          "as take the preset's 1,000 (timed in `variants.py`), and "
-          f"\"{PRESET_VARIANT}\" is today's preset, which \"cosine decay\" changes "
-          "(the learning rate decays to 0 over the run after its warm-up). The preset's EMA (decay 0.995 behind TF's "
-          "warm-up, min(0.995, (1 + step)/(10 + step)), which at 1,000 steps still averages "
-          "over about the last ninth of the steps) against the same decay from the first step "
-          "(`--config.ema_warmup=False`, about the last 200 steps) and, on seed 0, the run's "
-          "raw parameters. The preset rows are the loss-weighting study's runs (the same "
-          "command and seed).")
+          f"{count(record['samples'])} samples of each with the preset's sampler of the time "
+          "from the same noise and labels, scored as above. \"preset\" is the `cpu` preset "
+          "before this study (batch 64, 1,000 steps); a variant with cheaper steps trains "
+          "for as many as take the preset's 1,000 (timed in `variants.py`), and "
+          f"\"{BATCH_32_VARIANT}\" is the preset the study made of it, which \"cosine decay\" "
+          "(the learning rate decays to 0 over the run after its warm-up) and \"cosine "
+          "schedule\" (the cosine noise schedule instead of the linear one, today's preset) "
+          f"change. The cosine schedule's runs were drawn with today's sampler, `{PRESET_SAMPLER}`, "
+          f"as were the \"{BATCH_32_VARIANT}\" rows beside them (the runs of the guidance "
+          f"[interval](#{anchor(TITLE_INTERVAL_NOCLIP)}) section, from the same noise); the "
+          f"others with `{INTERVAL_SAMPLER}`, x̂0 clipped. The preset's EMA (decay 0.995 "
+          "behind TF's warm-up, min(0.995, (1 + step)/(10 + step)), which at 1,000 steps still "
+          "averages over about the last ninth of the steps) against the same decay from the "
+          "first step (`--config.ema_warmup=False`, about the last 200 steps) and, on seed 0, "
+          "the run's raw parameters. The preset rows are the loss-weighting study's runs (the "
+          "same command and seed). The cosine schedule's rows were written to a scratch file "
+          "(`--out` below) and merged into `variants.json`.")
   return section(TITLE_VARIANTS, "experiments/diffusion_cpu", what,
                  [*record["commands"],
-                  *(c for c in samplers_record["commands"] if ":raw" in c)],
+                  *(c for c in samplers_record["commands"] if ":raw" in c),
+                  *(c for record in few_step.values() for c in record["commands"])],
                  record["hardware"], body)
 
 
@@ -961,12 +993,13 @@ def readme_block() -> str:
   curve = load("experiments/diffusion_cpu/learning_curve.json")
   v_target = load("experiments/diffusion_cpu/headline_fid_eta1.json")
   variants = load("experiments/diffusion_cpu/variants.json")
-  clipped = [variants["runs"][f"{PRESET_VARIANT}, seed {seed}"] for seed in (0, 1)]
-  samplers = [load(f"experiments/diffusion_cpu/guidance_interval_noclip_seed{seed}.json")
-              for seed in INTERVAL_SEEDS]
+  clipped = [variants["runs"][f"{BATCH_32_VARIANT}, seed {seed}"] for seed in (0, 1)]
+  linear = [load(f"experiments/diffusion_cpu/guidance_interval_noclip_seed{seed}.json")
+            [PRESET_SAMPLER] for seed in INTERVAL_SEEDS]
   low, high = PRESET.diffusion.guidance_interval
-  preset_rows = [record[PRESET_SAMPLER] for record in samplers]
-  few_step = [record[FEW_STEP_SAMPLER] for record in samplers[:2]]
+  preset_rows = [variants["runs"][f"{PRESET_VARIANT}, seed {seed}"] for seed in PRESET_SEEDS]
+  few_step = [load(f"experiments/diffusion_cpu/cosine_schedule_seed{seed}.json")
+              [FEW_STEP_SAMPLER] for seed in (0, 1)]
   real_fid = v_target["real data floor (mnist:train[:1000])"]
   floor = load("experiments/fid_floor/mnist_test_vs_train.json")
   seeds_record = load("experiments/families_2d/seeds_cpu.json")
@@ -986,25 +1019,27 @@ def readme_block() -> str:
        f"{both(then, 'wall_seconds_including_install')} s, "
        f"{both([run['summary'] for run in then], 'train_seconds')} s training",
        TITLE_HEADLINE_TIMING),
-      (f"DDIM-50 FID of {count(samplers[0]['samples'])} samples against MNIST test, `cpu` "
-       f"preset (batch {PRESET.batch_size}, {count(PRESET.num_steps)} steps; v target, no "
-       f"loss weighting; η = 1, guided with w = {PRESET.diffusion.guidance_scale:g} where "
-       f"σ_t is in ({low:g}, {high:g}], x̂0 unclipped), seeds "
-       f"{listed(str(seed) for seed in INTERVAL_SEEDS)}",
+      (f"DDIM-50 FID of {count(variants['samples'])} samples against MNIST test, `cpu` "
+       f"preset (batch {PRESET.batch_size}, {count(PRESET.num_steps)} steps; v target, "
+       f"{PRESET.diffusion.schedule} schedule, no loss weighting; η = 1, guided with "
+       f"w = {PRESET.diffusion.guidance_scale:g} where σ_t is in ({low:g}, {high:g}], x̂0 "
+       f"unclipped), seeds {listed(str(seed) for seed in PRESET_SEEDS)}",
        f"{listed(metric(row, 'fid') for row in preset_rows)}, "
        f"{listed(metric(row, 'confident_fraction') for row in preset_rows)} confidently "
-       f"classified; seeds 0 and 1 with x̂0 clipped "
-       f"and w = 3 (the preset before): {metric(clipped[0], 'fid')} and "
-       f"{metric(clipped[1], 'fid')}; {count(real_fid['images_a'])} real train images: "
+       f"classified; the linear schedule (the preset before): "
+       f"{listed(metric(row, 'fid') for row in linear)}; seeds 0 and 1 with that and x̂0 "
+       f"clipped, w = 3: {metric(clipped[0], 'fid')} and {metric(clipped[1], 'fid')}; "
+       f"{count(real_fid['images_a'])} real train images: "
        f"{metric(real_fid, 'fid')}, {metric(real_fid, 'confident_fraction')}",
-       TITLE_INTERVAL_NOCLIP),
+       TITLE_VARIANTS),
       (f"Seeds 0 and 1 sampled with 10 steps of DPM-Solver++ for the SDE (`--sampler "
-       f"dpm_solver++_sde --steps 10`, the same guidance): {network_calls(FEW_STEP_SAMPLER)} "
-       f"network calls against DDIM-50's {network_calls(PRESET_SAMPLER)}",
+       f"dpm_solver++_sde --steps 10`, the same guidance): "
+       f"{network_calls(FEW_STEP_SAMPLER, PRESET.diffusion.schedule)} network calls against "
+       f"DDIM-50's {network_calls(PRESET_SAMPLER, PRESET.diffusion.schedule)}",
        f"{metric(few_step[0], 'fid')} and {metric(few_step[1], 'fid')}, "
        f"{metric(few_step[0], 'confident_fraction')} and "
        f"{metric(few_step[1], 'confident_fraction')} confidently classified",
-       TITLE_INTERVAL_NOCLIP),
+       TITLE_VARIANTS),
       ("The headline model of an earlier preset (batch 64, Min-SNR weighting) trained on "
        "(`--config.num_steps=N`): FID-1k and confident fraction of its own guided samples",
        "; ".join(f"{metric(row, 'fid')} and {metric(row, 'confident_fraction')} at "

@@ -31,6 +31,10 @@ def test_schedule_properties(name):
   np.testing.assert_allclose(schedule.alphas_cumprod_prev[0], 1.0)
   var = np.asarray(schedule.posterior_variance)
   assert np.all((var >= 0) & (var <= np.asarray(schedule.betas) + 1e-7))
+  # sigma_t, the noise-to-signal ratio of x_t, grows with t.
+  sigma = np.asarray(schedule.noise_levels)
+  np.testing.assert_allclose(sigma ** 2 * abar, 1.0 - abar, rtol=1e-5)
+  assert np.all(np.diff(sigma) > 0)
 
 
 @pytest.mark.parametrize("name", ["linear", "cosine"])

@@ -50,7 +50,7 @@ DIFFUSION_CASES = (
 # guidance and eta = 1, which only help), named so that the floor keeps guarding
 # the recipe and sampler it was measured with if the defaults change.
 DIFFUSION_RUN = ("diffusion.target=v", "diffusion.loss_weighting=min_snr", "diffusion.eta=0.0",
-                 "conditional=False",
+                 "diffusion.schedule=linear", "conditional=False",
                  "batch_size=32", "net.channels=16", "net.channel_mults=(1,2)",
                  "net.attention_resolutions=()")
 # sampler -> (floor on confident_fraction, floor on classes_covered of 10).

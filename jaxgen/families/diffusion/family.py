@@ -129,8 +129,7 @@ class DiffusionFamily(Family):
             labels, self.num_classes))
       elif guidance_interval:
         low, high = guidance_interval
-        sigma = jnp.sqrt((1.0 - self.schedule.alphas_cumprod[t])
-                         / self.schedule.alphas_cumprod[t])
+        sigma = self.schedule.noise_levels[t]
         inside = (sigma > low) & (sigma <= high)
         w = jnp.where(inside, guidance_scale, 1.0).reshape((-1,) + (1,) * (x.ndim - 1))
         prediction = jax.lax.cond(jnp.any(inside), lambda: guided(x, t, w),

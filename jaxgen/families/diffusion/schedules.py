@@ -31,6 +31,12 @@ class Schedule:
     return jnp.concatenate([jnp.ones((1,), jnp.float32), self.alphas_cumprod[:-1]])
 
   @property
+  def noise_levels(self) -> jnp.ndarray:
+    """sigma_t = sqrt((1 - alpha_bar_t) / alpha_bar_t), the noise-to-signal
+    ratio in which guidance intervals are given."""
+    return jnp.sqrt((1.0 - self.alphas_cumprod) / self.alphas_cumprod)
+
+  @property
   def posterior_variance(self) -> jnp.ndarray:
     """Variance of q(x_{t-1} | x_t, x_0): beta_t (1 - alpha_bar_{t-1}) / (1 - alpha_bar_t)."""
     return self.betas * (1.0 - self.alphas_cumprod_prev) / (1.0 - self.alphas_cumprod)
