@@ -240,16 +240,28 @@ def _python_record(path: pathlib.Path, arg: Any) -> Dict[str, Any]:
   return json.loads(config.to_json())
 
 
-def _as_overrides(record: dict, prefix: str = "") -> List[str]:
+def _as_overrides(record: dict) -> List[str]:
   """{"net": {"channels": 16}} -> ["net.channels=16"]; JSON lists become tuples."""
-  overrides = []
+  return [f"{name}={value!r}" for name, value in flat_fields(record).items()]
+
+
+def flat_fields(record: dict, prefix: str = "") -> Dict[str, Any]:
+  """{"net": {"channels": 16}} -> {"net.channels": 16}; JSON lists become tuples."""
+  fields = {}
   for key, value in record.items():
     if isinstance(value, dict) and value:
-      overrides += _as_overrides(value, f"{prefix}{key}.")
+      fields.update(flat_fields(value, f"{prefix}{key}."))
     else:
-      value = tuple(value) if isinstance(value, list) else value
-      overrides.append(f"{prefix}{key}={value!r}")
-  return overrides
+      fields[f"{prefix}{key}"] = tuple(value) if isinstance(value, list) else value
+  return fields
+
+
+def override_flag(name: str, value: Any) -> str:
+  """The command-line flag that sets field `name` to `value`, without spaces:
+  ("net.channel_mults", (1, 2)) -> "--config.net.channel_mults=(1,2)"."""
+  if isinstance(value, tuple):
+    value = "(" + ",".join(map(repr, value)) + ("," if len(value) == 1 else "") + ")"
+  return f"--config.{name}={value}"
 
 
 def _parse_value(text: str) -> Any:

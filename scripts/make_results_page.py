@@ -189,8 +189,8 @@ def headline_timing() -> List[str]:
           "the rows (a commit that comes twice was timed alternately). The first commit "
           "is the one issue 18 measured (ε target, unconditional, DDIM-50 with η = 0, no "
           "classifier metric yet); the last is today's preset (v target without weighting, "
-          "batch 32 for 1,750 steps, class-conditional, DDIM-50 with η = 1 guided in the "
-          "guidance interval, the digit classifier on its final grid).")
+          "cosine schedule, batch 32 for 1,750 steps, class-conditional, DDIM-50 with η = 1 "
+          "guided in the guidance interval, the digit classifier on its final grid).")
   return section(TITLE_HEADLINE_TIMING, "experiments/diffusion_cpu", what,
                  [record["command"]], record["hardware"], body)
 
@@ -639,8 +639,8 @@ def guidance_interval() -> List[str]:
   body = table(["seed", "sampler", "FID-1k", "confident fraction", "classes covered"],
                [[str(seed), name, metric(row, "fid"), metric(row, "confident_fraction"),
                  metric(row, "classes_covered")] for seed, name, row in rows])
-  what = (f"The two runs of the [loss weighting](#{anchor(TITLE_WEIGHTING)}) study (today's "
-          f"preset), {count(records[0]['samples'])} samples each from the same noise and "
+  what = (f"The two runs of the [loss weighting](#{anchor(TITLE_WEIGHTING)}) study (the preset "
+          f"of the time), {count(records[0]['samples'])} samples each from the same noise and "
           "labels, scored as above: guided DDIM-50 (w = 3, η = 1) at every step, and only "
           "where the noise level σ_t = √((1 − ᾱ_t)/ᾱ_t) is in (0.28, 5.42] (`gi`; "
           "Kynkäänniemi et al. 2024), which on the linear schedule is 25 of the 50 steps, "
@@ -713,8 +713,8 @@ def headline_samplers() -> List[str]:
                   metric(row, "confident_fraction"), metric(row, "classes_covered")]
                  for name, row in sorted(scored_rows(seed1).items(),
                                          key=lambda item: per_1000[item[0]]["seconds"])])
-  what = (f"A run of today's `cpu` preset (the headline command with `--config.seed=0`: "
-          "batch 32, 1,750 steps), sampled from the same noise and labels by each sampler "
+  what = (f"A run of the `cpu` preset of the time (the headline command with "
+          "`--config.seed=0`: batch 32, 1,750 steps, linear schedule), sampled from the same noise and labels by each sampler "
           f"with the preset's guidance (w = 3 inside the interval (0.28, 5.42]), "
           f"{count(record['samples'])} samples each in one batch, scored as above. The "
           "seconds are the compiled sampler's (compilation excluded), as the `sample` "
@@ -748,8 +748,8 @@ def guidance_noclip() -> List[str]:
                                      if name.endswith("-noclip")}}
           for record, earlier in zip(records, w3)]
   body = seeds_side_by_side(dict(enumerate(rows)))
-  what = (f"The two runs of [samplers](#{anchor(TITLE_HEADLINE_SAMPLERS)}) (today's "
-          "preset, seeds 0 and 1) sampled with x̂0 unclipped at other guidance scales w, "
+  what = (f"The two runs of [samplers](#{anchor(TITLE_HEADLINE_SAMPLERS)}) (the "
+          "batch-32 preset on the linear schedule, seeds 0 and 1) sampled with x̂0 unclipped at other guidance scales w, "
           f"{count(records[0]['samples'])} samples each from the same noise and labels, "
           "scored as above; the w = 3 rows are that section's. `w1` is the plain "
           f"conditional model (one network call a step). `{W2_SAMPLER}` was the "
@@ -904,8 +904,8 @@ def preset_variants() -> List[str]:
           f"\"{BATCH_32_VARIANT}\" is the preset the study made of it, which \"cosine decay\" "
           "(the learning rate decays to 0 over the run after its warm-up) and \"cosine "
           "schedule\" (the cosine noise schedule instead of the linear one, today's preset) "
-          f"change. The cosine schedule's runs were drawn with today's sampler, `{PRESET_SAMPLER}`, "
-          f"as were the \"{BATCH_32_VARIANT}\" rows beside them (the runs of the guidance "
+          "change. The cosine schedule's runs were drawn with today's sampler, "
+          f"`{PRESET_SAMPLER}`, as were the \"{BATCH_32_VARIANT}\" rows beside them (the runs of the guidance "
           f"[interval](#{anchor(TITLE_INTERVAL_NOCLIP)}) section, from the same noise); the "
           f"others with `{INTERVAL_SAMPLER}`, x̂0 clipped. The preset's EMA (decay 0.995 "
           "behind TF's warm-up, min(0.995, (1 + step)/(10 + step)), which at 1,000 steps still "
@@ -917,7 +917,7 @@ def preset_variants() -> List[str]:
   return section(TITLE_VARIANTS, "experiments/diffusion_cpu", what,
                  [*record["commands"],
                   *(c for c in samplers_record["commands"] if ":raw" in c),
-                  *(c for record in few_step.values() for c in record["commands"])],
+                  *(c for seed_record in few_step.values() for c in seed_record["commands"])],
                  record["hardware"], body)
 
 

@@ -44,8 +44,8 @@ def main():
   parser.add_argument("--inception-weights", required=True)
   parser.add_argument("--workdir", default="runs/headline")
   parser.add_argument("--samplers", nargs="+", required=True,
-                      help="SAMPLER[:STEPS][:SPACING][:eta=E][:w=W][:gi=LO,HI][:noclip][:raw][:seed=S] "
-                           "(see above)")
+                      help="SAMPLER[:STEPS][:SPACING][:eta=E][:w=W][:gi=LO,HI][:noclip][:raw]"
+                           "[:seed=S] (see above)")
   parser.add_argument("--time-only", type=int, default=None, metavar="N",
                       help="score nothing: time each sampler (already scored) on N samples "
                            "and keep that as its row's speed, for timings on a machine that "

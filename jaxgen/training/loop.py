@@ -392,19 +392,32 @@ def _write_samples(samples: jnp.ndarray, step: int, config: ml_collections.Confi
   return metrics
 
 
+def _difference(name: str, saved: Dict[str, Any], current: Dict[str, Any]) -> str:
+  """'diffusion.schedule: 'linear' in the run, 'cosine' now'."""
+  def shown(fields):
+    return repr(fields[name]) if name in fields else "not set"
+  return f"{name}: {shown(saved)} in the run, {shown(current)} now"
+
+
 def _record_config(config: ml_collections.ConfigDict, workdir: pathlib.Path,
                    write: bool = True) -> None:
   """Checks a resumed run keeps the model-defining fields; writes config.json
   (whole or not at all) when `write`."""
   path = workdir / "config.json"
-  current = json.loads(config.to_json())
   if path.exists():
-    saved = runs.read_record(path)
-    changed = sorted(k for k in set(saved) | set(current)
-                     if k not in config_lib.RESUMABLE_FIELDS and saved.get(k) != current.get(k))
+    saved = config_lib.flat_fields(runs.read_record(path))
+    current = config_lib.flat_fields(json.loads(config.to_json()))
+    changed = sorted(name for name in set(saved) | set(current)
+                     if name.split(".")[0] not in config_lib.RESUMABLE_FIELDS
+                     and saved.get(name) != current.get(name))
     if changed:
+      # A field only one side has (added to jaxgen after the run) no flag restores.
+      restorable = all(name in saved and name in current for name in changed)
+      flags = " ".join(config_lib.override_flag(name, saved.get(name)) for name in changed)
+      fix = f"resume it with {flags}, or use" if restorable else "use"
       raise UsageError(
-          f"{workdir} holds a run with a different config ({', '.join(changed)} "
-          f"differ); use a new --workdir, or the same settings to resume")
+          f"{workdir} holds a run with a different config "
+          f"({', '.join(_difference(name, saved, current) for name in changed)}); "
+          f"{fix} a new --workdir")
   if write:
     report.write_text_atomically(path, config_lib.to_json(config))

@@ -141,11 +141,31 @@ def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
 
 
 def test_changed_config_on_an_existing_workdir_is_refused(tmp_path):
+  """The error names each changed field and the flags that resume the run."""
   train_and_evaluate(tiny_config(num_steps=5), tmp_path)
-  config = tiny_config(num_steps=5)
+  config = tiny_config(num_steps=10)
   config.net.hidden = 64
-  with pytest.raises(UsageError, match="net"):
+  config.diffusion.guidance_interval = (0.5, 2.0)
+  with pytest.raises(UsageError) as refused:
     train_and_evaluate(config, tmp_path)
+  assert str(refused.value) == (
+      f"{tmp_path} holds a run with a different config (diffusion.guidance_interval: () "
+      "in the run, (0.5, 2.0) now, net.hidden: 32 in the run, 64 now); resume it with "
+      "--config.diffusion.guidance_interval=() --config.net.hidden=32, or use a new --workdir")
+  resumed = config_lib.apply_overrides(
+      tiny_config(num_steps=10), ["diffusion.guidance_interval=()", "net.hidden=32"])
+  assert int(train_and_evaluate(resumed, tmp_path).step) == 10
+
+
+def test_a_field_the_run_did_not_record_is_named_with_no_flag(tmp_path):
+  """A run made before a config field existed: no flag can unset the field."""
+  train_and_evaluate(tiny_config(num_steps=5), tmp_path)
+  record = json.loads((tmp_path / "config.json").read_text())
+  del record["diffusion"]["clip_x0"]
+  (tmp_path / "config.json").write_text(json.dumps(record))
+  with pytest.raises(UsageError, match=r"\(diffusion.clip_x0: not set in the run, True now\); "
+                                       r"use a new --workdir$"):
+    train_and_evaluate(tiny_config(num_steps=5), tmp_path)
 
 
 def test_batch_size_must_divide_over_devices(tmp_path):
