@@ -793,17 +793,18 @@ def interval_noclip() -> List[str]:
                  records[0]["hardware"], body)
 
 
-def seeds_side_by_side(rows: Mapping[int, Mapping[str, dict]],
-                       with_calls: bool = False) -> List[str]:
+def seeds_side_by_side(rows: Mapping[int, Mapping[str, dict]], with_calls: bool = False,
+                       schedule: str = "linear") -> List[str]:
   """A table of sampler rows by seed: FID-1k, then the confident fraction, a
   column per seed ("—" where a seed lacks the row), in the order of the first
-  seed's FID (its rows are the table's); `with_calls` adds the network calls."""
+  seed's FID (its rows are the table's); `with_calls` adds the network calls
+  on a model of `schedule`."""
   seeds = list(rows)
   first = rows[seeds[0]]
   return table(["sampler-steps-options", *(["network calls"] if with_calls else []),
                 *(f"FID-1k, seed {seed}" for seed in seeds),
                 *(f"confident fraction, seed {seed}" for seed in seeds)],
-               [[name, *([str(network_calls(name))] if with_calls else []),
+               [[name, *([str(network_calls(name, schedule))] if with_calls else []),
                  *(metric(rows[seed].get(name, {}), "fid") for seed in seeds),
                  *(metric(rows[seed].get(name, {}), "confident_fraction") for seed in seeds)]
                 for name in sorted(first, key=lambda name: first[name]["fid"])])
@@ -883,19 +884,6 @@ def preset_variants() -> List[str]:
                [[row["variant"], str(row["seed"]), count(row["steps"]), f"`{row['sampler']}`",
                  metric(row, "fid"), metric(row, "confident_fraction"),
                  metric(row, "classes_covered")] for row in runs])
-  few_step = {seed: load(f"experiments/diffusion_cpu/cosine_schedule_seed{seed}.json")
-              for seed in (0, 1)}
-  schedule = PRESET.diffusion.schedule
-  body += ["", f"The cosine schedule's runs of seeds 0 and 1 drawn with 10 steps of DPM-Solver++ "
-               f"for the SDE, `{FEW_STEP_SAMPLER}` ({network_calls(FEW_STEP_SAMPLER, schedule)} "
-               f"network calls a sample against `{PRESET_SAMPLER}`'s "
-               f"{network_calls(PRESET_SAMPLER, schedule)}), from the same noise and labels "
-               "(`cosine_schedule_seed*.json`):", ""]
-  body += table(["seed", "FID-1k", "confident fraction", "classes covered"],
-                [[str(seed), metric(record[FEW_STEP_SAMPLER], "fid"),
-                  metric(record[FEW_STEP_SAMPLER], "confident_fraction"),
-                  metric(record[FEW_STEP_SAMPLER], "classes_covered")]
-                 for seed, record in few_step.items()])
   what = ("The headline command trained once per variant and seed, "
           f"{count(record['samples'])} samples of each with the preset's sampler of the time "
           "from the same noise and labels, scored as above. \"preset\" is the `cpu` preset "
@@ -916,9 +904,34 @@ def preset_variants() -> List[str]:
           "(`--out` below) and merged into `variants.json`.")
   return section(TITLE_VARIANTS, "experiments/diffusion_cpu", what,
                  [*record["commands"],
-                  *(c for c in samplers_record["commands"] if ":raw" in c),
-                  *(c for seed_record in few_step.values() for c in seed_record["commands"])],
+                  *(c for c in samplers_record["commands"] if ":raw" in c)],
                  record["hardware"], body)
+
+
+TITLE_COSINE_SAMPLERS = "Samplers on the cosine-schedule headline model"
+COSINE_SAMPLER_SEEDS = (0, 1)  # the runs of cosine_schedule_seed*.json
+
+
+def cosine_samplers() -> List[str]:
+  """Today's preset's runs of seeds 0 and 1 (variants.json) under other
+  samplers (cosine_schedule_seed*.json) beside their own sampler's rows."""
+  variants = load("experiments/diffusion_cpu/variants.json")
+  records = {seed: load(f"experiments/diffusion_cpu/cosine_schedule_seed{seed}.json")
+             for seed in COSINE_SAMPLER_SEEDS}
+  rows = {seed: {PRESET_SAMPLER: variants["runs"][f"{PRESET_VARIANT}, seed {seed}"],
+                 **scored_rows(record)} for seed, record in records.items()}
+  body = seeds_side_by_side(rows, with_calls=True, schedule=PRESET.diffusion.schedule)
+  what = (f"Today's `cpu` preset's runs of seeds {listed(map(str, COSINE_SAMPLER_SEEDS))} "
+          f"(the [variants](#{anchor(TITLE_VARIANTS)}) study's \"{PRESET_VARIANT}\" runs), "
+          f"{count(variants['samples'])} samples each from the same noise and labels, scored "
+          f"as above, every sampler with the preset's guidance (w = 2 where σ_t is in "
+          f"(0.28, 2], x̂0 unclipped); `{PRESET_SAMPLER}` is the preset's own, its rows "
+          "those of the variants study; `time`: DPM-Solver++'s timesteps uniform in time "
+          "instead of log-SNR. Network calls count two for each guided step, on the cosine "
+          "schedule. The second command's last row (DDPM-1000) was stopped unscored.")
+  return section(TITLE_COSINE_SAMPLERS, "experiments/diffusion_cpu", what,
+                 [c for record in records.values() for c in record["commands"]],
+                 records[0]["hardware"], body)
 
 
 TITLE_PIXEL_NOISE = "FID-1k of real digits under invisible pixel noise"
@@ -947,8 +960,8 @@ def pixel_noise() -> List[str]:
 
 
 SECTIONS = (headline_run, headline_timing, headline_fid, solvers, stochastic_ddim, guidance,
-            weighting, guidance_interval, preset_samplers, preset_variants, headline_samplers,
-            guidance_noclip, interval_noclip, learning_curve,
+            weighting, guidance_interval, preset_samplers, preset_variants, cosine_samplers,
+            headline_samplers, guidance_noclip, interval_noclip, learning_curve,
             pixel_noise, fid_floor, all_models, fid10k, gan_losses, gan_runs, autoencoders,
             samplers, recipes, families_2d, seeds, input_pipeline, bench, cpu_leads)
 
@@ -1039,7 +1052,7 @@ def readme_block() -> str:
        f"{metric(few_step[0], 'fid')} and {metric(few_step[1], 'fid')}, "
        f"{metric(few_step[0], 'confident_fraction')} and "
        f"{metric(few_step[1], 'confident_fraction')} confidently classified",
-       TITLE_VARIANTS),
+       TITLE_COSINE_SAMPLERS),
       ("The headline model of an earlier preset (batch 64, Min-SNR weighting) trained on "
        "(`--config.num_steps=N`): FID-1k and confident fraction of its own guided samples",
        "; ".join(f"{metric(row, 'fid')} and {metric(row, 'confident_fraction')} at "
