@@ -714,7 +714,8 @@ def headline_samplers() -> List[str]:
                  for name, row in sorted(scored_rows(seed1).items(),
                                          key=lambda item: per_1000[item[0]]["seconds"])])
   what = (f"A run of the `cpu` preset of the time (the headline command with "
-          "`--config.seed=0`: batch 32, 1,750 steps, linear schedule), sampled from the same noise and labels by each sampler "
+          "`--config.seed=0`: batch 32, 1,750 steps, linear schedule), sampled from the "
+          "same noise and labels by each sampler "
           f"with the preset's guidance (w = 3 inside the interval (0.28, 5.42]), "
           f"{count(record['samples'])} samples each in one batch, scored as above. The "
           "seconds are the compiled sampler's (compilation excluded), as the `sample` "
@@ -749,7 +750,8 @@ def guidance_noclip() -> List[str]:
           for record, earlier in zip(records, w3)]
   body = seeds_side_by_side(dict(enumerate(rows)))
   what = (f"The two runs of [samplers](#{anchor(TITLE_HEADLINE_SAMPLERS)}) (the "
-          "batch-32 preset on the linear schedule, seeds 0 and 1) sampled with x̂0 unclipped at other guidance scales w, "
+          "batch-32 preset on the linear schedule, seeds 0 and 1) sampled with x̂0 "
+          "unclipped at other guidance scales w, "
           f"{count(records[0]['samples'])} samples each from the same noise and labels, "
           "scored as above; the w = 3 rows are that section's. `w1` is the plain "
           f"conditional model (one network call a step). `{W2_SAMPLER}` was the "
@@ -893,7 +895,8 @@ def preset_variants() -> List[str]:
           "(the learning rate decays to 0 over the run after its warm-up) and \"cosine "
           "schedule\" (the cosine noise schedule instead of the linear one, today's preset) "
           "change. The cosine schedule's runs were drawn with today's sampler, "
-          f"`{PRESET_SAMPLER}`, as were the \"{BATCH_32_VARIANT}\" rows beside them (the runs of the guidance "
+          f"`{PRESET_SAMPLER}`, as were the \"{BATCH_32_VARIANT}\" rows beside them (the "
+          "runs of the guidance "
           f"[interval](#{anchor(TITLE_INTERVAL_NOCLIP)}) section, from the same noise); the "
           f"others with `{INTERVAL_SAMPLER}`, x̂0 clipped. The preset's EMA (decay 0.995 "
           "behind TF's warm-up, min(0.995, (1 + step)/(10 + step)), which at 1,000 steps still "

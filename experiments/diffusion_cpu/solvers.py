@@ -19,8 +19,7 @@ with options after further colons: a spacing (`time`, `logsnr`) for the
 DPM-Solver++ samplers, `eta=E` for DDIM, `w=W` for the classifier-free guidance scale of a
 conditional run, `gi=LO,HI` for its guidance interval of noise levels, `clip` or
 `noclip` to clip every step's x0 prediction or not (default: the run's), `raw` to
-sample with the raw parameters instead of their EMA, `seed=S` to draw other noise and
-labels than the sample command's default (for FID's spread over sampling noise).
+sample with the raw parameters instead of their EMA.
 """
 
 import argparse
@@ -34,8 +33,7 @@ from jaxgen import plotting  # noqa: E402
 from jaxgen import report  # noqa: E402
 
 FLAGS = {"eta": "--eta", "w": "--guidance-scale", "gi": "--guidance-interval",
-         "raw": "--raw-params", "clip": "--clip-x0", "noclip": "--no-clip-x0",
-         "seed": "--seed"}
+         "raw": "--raw-params", "clip": "--clip-x0", "noclip": "--no-clip-x0"}
 
 
 def main():
@@ -44,8 +42,8 @@ def main():
   parser.add_argument("--inception-weights", required=True)
   parser.add_argument("--workdir", default="runs/headline")
   parser.add_argument("--samplers", nargs="+", required=True,
-                      help="SAMPLER[:STEPS][:SPACING][:eta=E][:w=W][:gi=LO,HI][:noclip][:raw]"
-                           "[:seed=S] (see above)")
+                      help="SAMPLER[:STEPS][:SPACING][:eta=E][:w=W][:gi=LO,HI][:noclip][:raw] "
+                           "(see above)")
   parser.add_argument("--time-only", type=int, default=None, metavar="N",
                       help="score nothing: time each sampler (already scored) on N samples "
                            "and keep that as its row's speed, for timings on a machine that "
