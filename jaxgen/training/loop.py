@@ -412,9 +412,10 @@ def _record_config(config: ml_collections.ConfigDict, workdir: pathlib.Path,
                      and saved.get(name) != current.get(name))
     if changed:
       # A field only one side has (added to jaxgen after the run) no flag restores.
-      restorable = all(name in saved and name in current for name in changed)
-      flags = " ".join(config_lib.override_flag(name, saved.get(name)) for name in changed)
-      fix = f"resume it with {flags}, or use" if restorable else "use"
+      fix = "use"
+      if all(name in saved and name in current for name in changed):
+        flags = " ".join(config_lib.override_flag(name, saved[name]) for name in changed)
+        fix = f"resume it with {flags}, or use"
       raise UsageError(
           f"{workdir} holds a run with a different config "
           f"({', '.join(_difference(name, saved, current) for name in changed)}); "
